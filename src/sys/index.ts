@@ -1,0 +1,6 @@
+/** The sys layer's public surface: the only module tree that imports koffi. */
+export { C } from './constants/index.js';
+export { E } from './errno.js';
+export { sys, sysAsync, loadLibuv, type Sys, type SysAsync, type Mem, type Libuv } from './ffi.js';
+export { SysError, check, errnoName, errnoOf } from './sys-error.js';
+export * from './fds.js';
