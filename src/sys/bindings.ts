@@ -43,6 +43,8 @@ export const LIBC_BINDINGS = [
   { ret: 'ssize_t', name: 'recvfrom', params: ['int', 'void *', 'size_t', 'int', 'void *', 'void *'] },
   { ret: 'ssize_t', name: 'sendto', params: ['int', 'const void *', 'size_t', 'int', 'const void *', 'socklen_t'] },
   { ret: 'int', name: 'shutdown', params: ['int', 'int'] },
+  // IPv6 zone names ('fe80::1%eth0'); returns 0 (not -1) for an unknown interface
+  { ret: 'uint', name: 'if_nametoindex', params: ['const char *'] },
   // multiplexers
   { ret: 'int', name: 'epoll_create1', params: ['int'] },
   { ret: 'int', name: 'epoll_ctl', params: ['int', 'int', 'int', 'void *'] },

@@ -44,6 +44,8 @@ export interface Sys {
   recvfrom(fd: number, buf: Mem, len: number, flags: number, addr: Mem, addrlen: Mem): number;
   sendto(fd: number, buf: Mem, len: number, flags: number, addr: Mem, addrlen: number): number;
   shutdown(fd: number, how: number): number;
+  /** The index of a network interface by name, 0 when there is none. */
+  if_nametoindex(name: string): number;
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, event: Mem): number;
   epoll_wait(epfd: number, events: Mem, maxevents: number, timeoutMs: number): number;

@@ -20,12 +20,14 @@ export const GENERIC = {
   SOCK_CLOEXEC: 0o2000000,
   SOL_SOCKET: 1,
   SO_REUSEADDR: 2,
+  SO_TYPE: 3,
   SO_ERROR: 4,
   SO_SNDBUF: 7,
   SO_RCVBUF: 8,
   SO_KEEPALIVE: 9,
   SO_REUSEPORT: 15,
   SO_LINGER: 13,
+  IPPROTO_IP: 0,
   IPPROTO_TCP: 6,
   IPPROTO_UDP: 17,
   IPPROTO_IPV6: 41,
@@ -34,6 +36,8 @@ export const GENERIC = {
   TCP_KEEPIDLE: 4,
   TCP_KEEPINTVL: 5,
   TCP_KEEPCNT: 6,
+  MSG_PEEK: 0x2,
+  MSG_TRUNC: 0x20,
   MSG_DONTWAIT: 0x40,
   MSG_NOSIGNAL: 0x4000,
   SHUT_RD: 0,
@@ -78,6 +82,14 @@ export const GENERIC = {
   SOCKADDR_UN_SIZE: 110,
   SOCKADDR_UN_PATH_MAX: 108,
   SOCKADDR_STORAGE_SIZE: 128,
+  SOCKLEN_SIZE: 4, // socklen_t is a 32-bit unsigned int
+  // field offsets: every sockaddr starts with a host-order u16 sa_family
+  SOCKADDR_PORT_OFFSET: 2, // sin_port / sin6_port, network order
+  SOCKADDR_IN_ADDR_OFFSET: 4,
+  SOCKADDR_IN6_FLOWINFO_OFFSET: 4, // network order
+  SOCKADDR_IN6_ADDR_OFFSET: 8,
+  SOCKADDR_IN6_SCOPE_ID_OFFSET: 24, // host order
+  SOCKADDR_UN_PATH_OFFSET: 2,
   IOV_MAX: 1024,
   // signals (generic numbering on both architectures)
   SIGHUP: 1,
