@@ -7,6 +7,7 @@ export const GENERIC = {
   O_NONBLOCK: 0o4000,
   O_CLOEXEC: 0o2000000,
   F_GETFD: 1,
+  FD_CLOEXEC: 1,
   F_GETFL: 3,
   F_SETFL: 4,
   // sockets
