@@ -1,0 +1,105 @@
+/**
+ * The thread-wait host: the fallback when libuv's symbols are not exported, and the path of the
+ * poll and select backends (they have no single fd to hand to libuv). The blocking wait runs on
+ * libuv's threadpool (koffi async); when it returns, one turn runs on the main thread. While the
+ * wait is in flight, an eventfd in the set lets the main thread wake it (a callback was queued,
+ * interest changed, the process is exiting). It costs one threadpool thread while idle.
+ */
+import type { Poller } from '../poller/poller.js';
+import { ReadyEvents } from '../poller/poller.js';
+import { close, eventfd, eventfdDrain, eventfdSignal } from '../sys/index.js';
+import type { Host, HostedLoop } from './host.js';
+import type { HostInternals } from './host-uv-poll.js';
+import type { IoWatcher } from './io-watcher.js';
+
+export class ThreadWaitHost implements Host {
+  readonly name = 'thread-wait' as const;
+  #loop: HostedLoop;
+  #poller: Poller;
+  #internals: HostInternals;
+  #wakeFd: number;
+  #wakeWatcher: IoWatcher;
+  /** the async wait writes here; the turn that follows polls again (level-triggered, nothing lost) */
+  #scratch = new ReadyEvents(64);
+  #waiting = false;
+  #scheduled = false;
+  #closed = false;
+  /** poll/select snapshot their fd sets: registrations must wait until the wait returns */
+  #snapshotBased: boolean;
+
+  constructor(loop: HostedLoop, poller: Poller, internals: HostInternals) {
+    this.#loop = loop;
+    this.#poller = poller;
+    this.#internals = internals;
+    this.#snapshotBased = poller.fd === null;
+    this.#wakeFd = eventfd();
+    this.#wakeWatcher = internals.watchInternal(this.#wakeFd, () => eventfdDrain(this.#wakeFd));
+    // process.exit() would hang joining a threadpool thread blocked in the wait
+    process.on('exit', this.#onExit);
+  }
+
+  #onExit = (): void => {
+    if (this.#waiting) eventfdSignal(this.#wakeFd);
+  };
+
+  #turn = (): void => {
+    this.#scheduled = false;
+    if (this.#closed) return;
+    try {
+      this.#loop.runOnce(0);
+    } catch (err) {
+      this.#loop.reportError(err, 'loop turn');
+    }
+  };
+
+  wake(): void {
+    if (this.#closed) return;
+    if (this.#waiting) {
+      eventfdSignal(this.#wakeFd);
+      return;
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#turn);
+  }
+
+  afterTurn(): void {
+    if (this.#closed || this.#waiting || this.#scheduled) return;
+    if (this.#loop.hasImmediateWork) return this.wake();
+    if (!this.#loop.alive) return; // nothing keeps us: let Node exit
+    const untilTimer = this.#loop.timeToNextTimer();
+    const timeout = untilTimer < 0 ? -1 : Math.ceil(untilTimer);
+    this.#waiting = true;
+    if (this.#snapshotBased) this.#internals.setDeferring(true);
+    this.#poller.waitAsync(timeout, this.#scratch).then(this.#waited, (err: unknown) => {
+      this.#waited();
+      this.#loop.reportError(err, 'thread-wait');
+    });
+  }
+
+  #waited = (): void => {
+    this.#waiting = false;
+    if (this.#snapshotBased) this.#internals.setDeferring(false);
+    this.#turn();
+  };
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    process.off('exit', this.#onExit);
+    if (!this.#wakeWatcher.closed) this.#wakeWatcher.close();
+    if (this.#waiting) {
+      // the thread still polls this fd: close it once the wait has returned
+      eventfdSignal(this.#wakeFd);
+      const fd = this.#wakeFd;
+      const poll = setInterval(() => {
+        if (!this.#waiting) {
+          clearInterval(poll);
+          close(fd);
+        }
+      }, 1);
+    } else {
+      close(this.#wakeFd);
+    }
+  }
+}

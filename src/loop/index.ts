@@ -1,0 +1,10 @@
+export { Loop, createLoop, getDefaultLoop, type LoopOptions } from './loop.js';
+export { TestLoop } from './test-loop.js';
+export { FakePoller } from './fake-poller.js';
+export { VirtualClock, realClock, type Clock } from './clock.js';
+export { EventQueue, type LoopEvent, type Handler } from './event-queue.js';
+export { Handle } from './handle.js';
+export { TimerHandle } from './timer.js';
+export { IoWatcher, type IoCallback } from './io-watcher.js';
+export type { LoopStats, SlowCallback } from './stats.js';
+export type { HostName } from './host.js';
