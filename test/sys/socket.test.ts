@@ -8,7 +8,7 @@ import {
   socket, bind, listen, accept, connect, getSocketError, getSockOptInt, setSockOptInt,
   setNoDelay, setKeepAlive, setReuseAddr, setReusePort, setV6Only, localAddress, remoteAddress,
   recv, send, writev, recvfrom, sendto, shutdown, close,
-  type SocketAddress, type PeerOut,
+  withFaults, type SocketAddress, type PeerOut,
 } from '../../src/sys/index.js';
 
 const openFdCount = () => readdirSync('/proc/self/fd').length;
@@ -93,8 +93,7 @@ test('a non-blocking TCP connect over 127.0.0.1 is in progress, then completes w
   bind(lfd, { family: 'IPv4', address: '127.0.0.1', port: 0 });
   listen(lfd);
   const target = localAddress(lfd);
-  assert.equal(target.family, 'IPv4');
-  assert.ok(target.family !== 'unix' && target.port > 0);
+  assert.ok(target.family === 'IPv4' && target.address === '127.0.0.1' && target.port > 0);
   const client = s.add(socket('IPv4', 'stream'));
   const rc = connect(client, target);
   assert.equal(rc, -E.EINPROGRESS);
@@ -209,6 +208,21 @@ test('send to a closed peer returns -EPIPE instead of raising SIGPIPE', () => wi
   const [a, b] = socketpair().map((fd) => s.add(fd)) as [number, number];
   close(b);
   assert.equal(send(a, Buffer.from('anyone?')), -E.EPIPE);
+}));
+
+test('send and sendto always pass MSG_NOSIGNAL (Node ignores SIGPIPE, but embedders may not)', () => withFds((s) => {
+  const [a, b] = socketpair().map((fd) => s.add(fd)) as [number, number];
+  const u = s.add(socket('IPv4', 'dgram'));
+  bind(u, { family: 'IPv4', address: '127.0.0.1', port: 0 });
+  const flags: number[] = [];
+  const spy = (_n: number, args: readonly unknown[]) => { flags.push(args[3] as number); return 'pass' as const; };
+  withFaults({ send: spy, sendto: spy }, () => {
+    assert.equal(send(a, Buffer.from('x'), 0, 1, C.MSG_DONTWAIT), 1);
+    assert.equal(sendto(u, Buffer.from('y'), 0, 1, localAddress(u)), 1);
+  });
+  assert.deepEqual(flags, [C.MSG_DONTWAIT | C.MSG_NOSIGNAL, C.MSG_NOSIGNAL]);
+  assert.equal(recv(b, Buffer.alloc(1)), 1);
+  assert.equal(recvfrom(u, Buffer.alloc(1)), 1);
 }));
 
 test('writev sends many buffers, including empty ones and views with offsets, in one call', () => withFds((s) => {
