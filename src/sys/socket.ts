@@ -79,7 +79,7 @@ export function listen(fd: number, backlog: number = C.SOMAXCONN): void {
  * Accepts one pending connection: returns the new fd (non-blocking, close-on-exec) or `-errno`
  * (`-E.EAGAIN` when none is pending). Hot path: call it in a loop until EAGAIN; on EMFILE or
  * ENFILE stop accepting for a while, or level-triggered polling spins. With `peer`, the peer's
- * address is decoded into `peer.address` (null on failure).
+ * address is decoded into `peer.address` (null when accept failed or the address is unknown).
  *
  * @example
  * for (;;) { const c = accept(lfd); if (c < 0) { if (-c === E.EAGAIN) break; ... } onConnection(c); }
@@ -88,8 +88,17 @@ export function accept(fd: number, peer?: PeerOut): number {
   if (peer === undefined) return sys.accept4(fd, null, null, C.SOCK_NONBLOCK | C.SOCK_CLOEXEC);
   lenBuf[0] = C.SOCKADDR_STORAGE_SIZE;
   const rc = sys.accept4(fd, addrBuf, lenBuf, C.SOCK_NONBLOCK | C.SOCK_CLOEXEC);
-  peer.address = rc >= 0 ? decodeSockaddr(addrBuf, lenBuf[0]!) : null;
+  peer.address = rc >= 0 ? decodeOrNull(lenBuf[0]!) : null;
   return rc;
+}
+
+// Never throw after accept4 succeeded: the new fd would leak. An undecodable address is null.
+function decodeOrNull(len: number): SocketAddress | null {
+  try {
+    return decodeSockaddr(addrBuf, len);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -250,7 +259,7 @@ export function recvfrom(fd: number, buf: Uint8Array, offset = 0, length = buf.b
   lenBuf[0] = C.SOCKADDR_STORAGE_SIZE;
   const rc = sys.recvfrom(fd, target, length, 0, addrBuf, lenBuf);
   // A connected stream socket reports no address (length 0).
-  from.address = rc >= 0 && lenBuf[0]! > 0 ? decodeSockaddr(addrBuf, lenBuf[0]!) : null;
+  from.address = rc >= 0 && lenBuf[0]! > 0 ? decodeOrNull(lenBuf[0]!) : null;
   return rc;
 }
 
