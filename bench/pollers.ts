@@ -158,6 +158,7 @@ async function run(opts: BenchOptions): Promise<Figures> {
     [`epoll N=${wait.epoll['10000'] !== undefined ? 10000 : largest}/N=100`]: epollFlat,
     [`epoll N=${largest}/N=100`]: ratio('epoll', largest),
     'poll N=1000/N=100': ratio('poll', 1000),
+    'poll N=10000/N=100': ratio('poll', 10000),
     [`poll N=${largest}/N=100`]: ratio('poll', largest),
     'select N=1000/N=100': ratio('select', 1000),
     [`poll/epoll at N=${largest}`]:
