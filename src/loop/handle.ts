@@ -12,57 +12,61 @@ export interface HandleOwner {
   adjustHandles(activeDelta: number, refDelta: number): void;
 }
 
+const REF = 1;
+const CLOSED = 2;
+/** currently counted as active in the owner */
+const COUNTED = 4;
+
 export abstract class Handle {
-  #owner: HandleOwner;
-  #ref = true;
-  #closed = false;
-  /** whether this handle is currently counted as active in its owner */
-  #counted = false;
+  /** The loop (or other owner) this handle reports to. */
+  protected readonly owner: HandleOwner;
+  /** REF | CLOSED | COUNTED bits: one field, since a busy server holds many handles */
+  #state = REF;
 
   constructor(owner: HandleOwner) {
-    this.#owner = owner;
+    this.owner = owner;
   }
 
   /** Whether the handle has work pending (a timer armed, an fd watched). */
   abstract get active(): boolean;
 
   get closed(): boolean {
-    return this.#closed;
+    return (this.#state & CLOSED) !== 0;
   }
 
   /** Keep the loop alive while this handle is active (the default). */
   ref(): this {
-    if (!this.#ref) {
-      this.#ref = true;
-      if (this.#counted) this.#owner.adjustHandles(0, 1);
+    if ((this.#state & REF) === 0) {
+      this.#state |= REF;
+      if (this.#state & COUNTED) this.owner.adjustHandles(0, 1);
     }
     return this;
   }
 
   /** Do not keep the loop alive for this handle. */
   unref(): this {
-    if (this.#ref) {
-      this.#ref = false;
-      if (this.#counted) this.#owner.adjustHandles(0, -1);
+    if (this.#state & REF) {
+      this.#state &= ~REF;
+      if (this.#state & COUNTED) this.owner.adjustHandles(0, -1);
     }
     return this;
   }
 
   hasRef(): boolean {
-    return this.#ref;
+    return (this.#state & REF) !== 0;
   }
 
   /** Releases the handle. A second close throws ERR_HANDLE_CLOSED. */
   close(): void {
-    if (this.#closed) throw new EvloopError('ERR_HANDLE_CLOSED', `${this.constructor.name} is already closed`);
-    this.#closed = true;
+    if (this.#state & CLOSED) throw new EvloopError('ERR_HANDLE_CLOSED', `${this.constructor.name} is already closed`);
+    this.#state |= CLOSED;
     this.onClose();
     this.syncActive();
   }
 
   /** Throws ERR_HANDLE_CLOSED when the handle is closed (guard for operations). */
   protected assertOpen(what: string): void {
-    if (this.#closed) throw new EvloopError('ERR_HANDLE_CLOSED', `cannot ${what}: ${this.constructor.name} is closed`);
+    if (this.#state & CLOSED) throw new EvloopError('ERR_HANDLE_CLOSED', `cannot ${what}: ${this.constructor.name} is closed`);
   }
 
   /** Subclass hook: release resources. Runs once, before the active count is updated. */
@@ -70,12 +74,11 @@ export abstract class Handle {
 
   /** Call after anything that may change `active` or the ref state. */
   protected syncActive(): void {
-    const active = !this.#closed && this.active;
-    if (active === this.#counted) {
-      return;
-    }
-    this.#counted = active;
+    const state = this.#state;
+    const active = (state & CLOSED) === 0 && this.active;
+    if (active === ((state & COUNTED) !== 0)) return;
+    this.#state = active ? state | COUNTED : state & ~COUNTED;
     const d = active ? 1 : -1;
-    this.#owner.adjustHandles(d, this.#ref ? d : 0);
+    this.owner.adjustHandles(d, state & REF ? d : 0);
   }
 }

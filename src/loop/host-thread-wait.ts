@@ -79,6 +79,7 @@ export class ThreadWaitHost implements Host {
 
   #waited = (): void => {
     this.#waiting = false;
+    if (this.#closed) return; // the loop closed meanwhile: its poller and deferred changes are gone
     if (this.#snapshotBased) this.#internals.setDeferring(false);
     this.#turn();
   };

@@ -32,11 +32,10 @@ export class IoWatcher extends Handle {
   readonly token: number;
   callback: IoCallback;
   #interest: number;
-  #owner: IoOwner;
+  declare protected readonly owner: IoOwner;
 
   constructor(owner: IoOwner, fd: number, interest: number, generation: number, callback: IoCallback) {
     super(owner);
-    this.#owner = owner;
     this.fd = fd;
     this.generation = generation;
     this.token = generation * 2 ** 32 + fd;
@@ -61,7 +60,7 @@ export class IoWatcher extends Handle {
     const previous = this.#interest;
     this.#interest = interest;
     try {
-      this.#owner.ioUpdate(this, previous);
+      this.owner.ioUpdate(this, previous);
     } catch (err) {
       this.#interest = previous; // the poller refused: nothing changed
       throw err;
@@ -81,12 +80,12 @@ export class IoWatcher extends Handle {
 
   /** @internal registration after construction (the loop calls it once) */
   start(): void {
-    if (this.#interest !== 0) this.#owner.ioUpdate(this, 0);
+    if (this.#interest !== 0) this.owner.ioUpdate(this, 0);
     this.syncActive();
   }
 
   protected onClose(): void {
-    this.#owner.ioClosed(this);
+    this.owner.ioClosed(this);
     this.#interest = 0;
   }
 }

@@ -3,7 +3,7 @@
  * order in docs/design.md (as libuv's uv_run and its design doc):
  *
  *   1. updateTime          cache "now" for the turn
- *   2. runDueTimers        due timers are moved out of the heap, then called in (deadline, seq) order
+ *   2. runDueTimers        due timers are moved out of the queue, then called in (deadline, arming) order
  *   3. runPending          callSoon callbacks queued before this phase began
  *   4. pollForIo           wait on the poller; timeout = time to the next timer, 0 if work is queued
  *   5. dispatchIo          each ready event to its watcher; stale events (closed/reused fd) dropped
@@ -80,7 +80,6 @@ export class Loop implements HostedLoop {
   #closed = false;
 
   #timers = new TimerHeap<TimerHandle>();
-  #timerSeq = 0;
   #due: TimerHandle[] = [];
 
   #pending: (() => void)[] = [];
@@ -162,7 +161,7 @@ export class Loop implements HostedLoop {
     this.#assertOpen();
     if (typeof deadline !== 'number' || Number.isNaN(deadline)) throw new EvloopError('ERR_INVALID_ARG', `deadline must be a number, got ${String(deadline)}`);
     assertFunction('callback', callback);
-    const t = new TimerHandle(this.#timerOwner, deadline, this.#timerSeq++, callback);
+    const t = new TimerHandle(this.#timerOwner, deadline, callback);
     this.#timers.push(t);
     return t;
   }
@@ -439,6 +438,7 @@ export class Loop implements HostedLoop {
     for (let t = this.#timers.pop(); t !== undefined; t = this.#timers.pop()) t.cancel();
     this.#host?.close();
     this.#host = null;
+    this.#deferred = null; // changes queued for a poller that is about to close
     this.#closed = true;
     this.poller.close();
     this.#pending = [];

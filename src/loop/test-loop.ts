@@ -32,6 +32,9 @@ export class TestLoop extends Loop {
       }
       if (next === undefined || next > target) break;
       this.runOnce(next - this.clock.now()); // the fake wait moves the clock to the deadline
+      // ...unless it did not wait: an fd was ready, or only unref'd handles are left (the loop
+      // then polls with timeout 0, as libuv does). Move the clock on, or this never ends.
+      if (this.clock.now() < next) this.clock.set(next);
     }
     if (this.clock.now() < target) this.clock.set(target);
     this.runOnce(0);

@@ -16,17 +16,14 @@ export interface TimerOwner extends HandleOwner {
  * t.cancel();
  */
 export class TimerHandle extends Handle implements HeapTimer {
-  deadline: number;
-  seq: number;
+  readonly deadline: number;
   armed = true;
   readonly callback: () => void;
-  #owner: TimerOwner;
+  declare protected readonly owner: TimerOwner;
 
-  constructor(owner: TimerOwner, deadline: number, seq: number, callback: () => void) {
+  constructor(owner: TimerOwner, deadline: number, callback: () => void) {
     super(owner);
-    this.#owner = owner;
     this.deadline = deadline;
-    this.seq = seq;
     this.callback = callback;
     this.syncActive();
   }
@@ -39,7 +36,7 @@ export class TimerHandle extends Handle implements HeapTimer {
   cancel(): void {
     if (!this.armed) return;
     this.armed = false;
-    this.#owner.timerCancelled(this);
+    this.owner.timerCancelled(this);
     this.syncActive();
   }
 
@@ -52,7 +49,7 @@ export class TimerHandle extends Handle implements HeapTimer {
   protected onClose(): void {
     if (this.armed) {
       this.armed = false;
-      this.#owner.timerCancelled(this);
+      this.owner.timerCancelled(this);
     }
   }
 }

@@ -1,0 +1,89 @@
+/**
+ * `evloop <command>`: the command table. Each command's module is imported only when it runs,
+ * so `evloop --help` stays instant. Arguments are parsed with node:util parseArgs.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EvloopError } from '../errors.js';
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+const POLLER_OPTION = { type: 'string' } as const;
+
+export const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'the main job (what `npm start` runs): the reactor demo',
+    usage: 'evloop start',
+    options: {},
+    run: async () => (await import('./demo.js')).runDemo({}),
+  },
+  demo: {
+    summary: 'echo server on the reactor, driven by Node net clients; prints throughput and loop stats',
+    usage: 'evloop demo [--clients 10] [--messages 2000] [--poller epoll|poll|select]',
+    options: { clients: { type: 'string' }, messages: { type: 'string' }, poller: POLLER_OPTION },
+    run: async (v) =>
+      (await import('./demo.js')).runDemo({
+        clients: intOption(v.clients, 'clients'),
+        messages: intOption(v.messages, 'messages'),
+        poller: v.poller as string | undefined,
+      }),
+  },
+  bench: {
+    summary: 'run a benchmark from bench/ (`evloop bench --list` names them)',
+    usage: 'evloop bench <name> [--json] [--quick] | evloop bench --list',
+    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, list: { type: 'boolean' } },
+    run: async (v, pos) => (await import('./bench.js')).runBench(pos, { json: !!v.json, quick: !!v.quick, list: !!v.list }),
+  },
+};
+
+function intOption(value: string | boolean | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new EvloopError('ERR_INVALID_ARG', `--${name} must be a positive integer, got ${String(value)}`);
+  return n;
+}
+
+export function helpText(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['usage: evloop <command> [options]', '', 'commands:', ...lines, '', 'evloop <command> --help shows the options of a command.'].join('\n');
+}
+
+/** Runs the CLI; returns the exit code. Usage errors print a clear message and return 2. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(helpText());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`evloop: unknown command "${name}"\n\n${helpText()}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    console.error(`evloop ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    return await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_INVALID_ARG' || code === 'ERR_UNKNOWN_BENCH') {
+      console.error(`evloop ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+}
