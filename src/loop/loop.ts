@@ -74,7 +74,7 @@ export class Loop implements HostedLoop {
 
   #now: number;
   #host: Host | null = null;
-  #hostName: HostName | 'auto';
+  readonly #hostName: HostName | 'auto';
   #inTurn = false;
   #creatingHost = false;
   #closed = false;
@@ -103,6 +103,12 @@ export class Loop implements HostedLoop {
   constructor(options: LoopOptions = {}) {
     const maxEvents = options.maxEventsPerTurn ?? 1024;
     if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new EvloopError('ERR_INVALID_ARG', `maxEventsPerTurn must be a positive integer, got ${maxEvents}`);
+    if (options.slowCallbackMs !== undefined) assertNonNegativeFinite('slowCallbackMs', options.slowCallbackMs);
+    this.#hostName = options.host ?? (process.env.EVLOOP_HOST as HostName | undefined) ?? 'auto';
+    if (!['auto', 'uv-poll', 'thread-wait', 'none'].includes(this.#hostName)) {
+      throw new EvloopError('ERR_INVALID_ARG', `host must be one of auto, uv-poll, thread-wait, none; got ${this.#hostName}`);
+    }
+    // validated first: a bad option must not leak the poller's fd
     this.poller = typeof options.poller === 'object' ? options.poller : createPoller(options.poller);
     this.clock = options.clock ?? realClock;
     this.#now = this.clock.now();
@@ -112,13 +118,8 @@ export class Loop implements HostedLoop {
       callHandler: (fn, event, what) => this.#invoke(fn as (e: LoopEvent) => void, event, what),
     });
     this.onError = options.onError;
-    if (options.slowCallbackMs !== undefined) assertNonNegativeFinite('slowCallbackMs', options.slowCallbackMs);
     this.#slowMs = options.slowCallbackMs;
     this.#onSlow = options.onSlowCallback ?? ((i) => console.warn(`evloop: slow callback ${i.what} (${i.name || 'anonymous'}) took ${i.ms.toFixed(1)} ms`));
-    this.#hostName = options.host ?? (process.env.EVLOOP_HOST as HostName | undefined) ?? 'auto';
-    if (!['auto', 'uv-poll', 'thread-wait', 'none'].includes(this.#hostName)) {
-      throw new EvloopError('ERR_INVALID_ARG', `host must be one of auto, uv-poll, thread-wait, none; got ${this.#hostName}`);
-    }
   }
 
   // ---- time -------------------------------------------------------------------------------
@@ -241,12 +242,12 @@ export class Loop implements HostedLoop {
     try {
       this.#stats.iterations++;
       this.updateTime();
+      // a callback may close the loop: the phases after it then do not run (the poller is gone)
       this.runDueTimers();
-      this.runPending();
-      const n = this.pollForIo(this.#pollTimeout(maxWaitMs));
-      this.dispatchIo(n);
-      this.runQueuedEvents();
-      this.runCloseCallbacks();
+      if (!this.#closed) this.runPending();
+      if (!this.#closed) this.dispatchIo(this.pollForIo(this.#pollTimeout(maxWaitMs)));
+      if (!this.#closed) this.runQueuedEvents();
+      if (!this.#closed) this.runCloseCallbacks();
       this.updateTime();
     } finally {
       this.#inTurn = false;
@@ -298,8 +299,9 @@ export class Loop implements HostedLoop {
     if (n === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    for (let i = 0; i < n; i++) this.#invoke(batch[i]!, undefined, 'soon');
-    this.#stats.callbacksRun += n;
+    let i = 0;
+    while (i < n && !this.#closed) this.#invoke(batch[i++]!, undefined, 'soon');
+    this.#stats.callbacksRun += i;
   }
 
   /** Phase 4: waits for I/O; returns the number of ready events. */
@@ -436,6 +438,7 @@ export class Loop implements HostedLoop {
     if (this.#closed) throw new EvloopError('ERR_LOOP_CLOSED', 'the loop is already closed');
     for (const w of [...this.#watchers.values()]) if (!w.closed) w.close();
     for (let t = this.#timers.pop(); t !== undefined; t = this.#timers.pop()) t.cancel();
+    for (const t of this.#due) t.cancel(); // due in the batch running now (close from a callback)
     this.#host?.close();
     this.#host = null;
     this.#deferred = null; // changes queued for a poller that is about to close
