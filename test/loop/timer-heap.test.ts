@@ -3,12 +3,13 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TimerHeap, type HeapTimer } from '../../src/loop/timer-heap.js';
 
+/** `id` is the arming order: the tests push timers in increasing id, as the loop arms them. */
 interface T extends HeapTimer {
   id: number;
 }
 
-function timer(deadline: number, seq: number): T {
-  return { deadline, seq, armed: true, id: seq };
+function timer(deadline: number, id: number): T {
+  return { deadline, armed: true, id };
 }
 
 /** Pops everything, returning the ids in the order they came out. */
@@ -34,9 +35,9 @@ describe('the timer heap', () => {
     assert.equal(h.size, 0);
   });
 
-  it('breaks ties on equal deadlines by arming order (sequence number)', () => {
-    // the loop arms timers with a growing seq; a heap without the tie-break would pop the last
-    // pushed right after the first (it sifts the last element down from the root)
+  it('keeps arming order among timers with equal deadlines', () => {
+    // a plain binary heap without a tie-break would pop the last pushed right after the first
+    // (it sifts the last element down from the root)
     const h = new TimerHeap<T>();
     const deadlines = [100, 50, 100, 50, 100, 100, 50, 100, 100, 50];
     deadlines.forEach((d, seq) => h.push(timer(d, seq)));
@@ -117,7 +118,7 @@ describe('the timer heap', () => {
     assert.deepEqual(out.slice(1, -1), [1099, 1098, 1097, 1096, 1095, 1094, 1093, 1092, 1091, 1090]);
   });
 
-  it('agrees with sorting by (deadline, seq) for random pushes, cancels and pops', () => {
+  it('agrees with a stable sort by deadline for random pushes, cancels and pops', () => {
     type Op = { kind: 'push'; deadline: number } | { kind: 'cancel'; pick: number } | { kind: 'pop' };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('push' as const), deadline: fc.integer({ min: 0, max: 20 }) }),
@@ -139,12 +140,12 @@ describe('the timer heap', () => {
             const t = model.splice(o.pick % model.length, 1)[0]!;
             cancel(h, t);
           } else {
-            model.sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
+            model.sort((a, b) => a.deadline - b.deadline || a.id - b.id);
             const expected = model.shift();
             assert.equal(h.pop(), expected);
           }
         }
-        model.sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
+        model.sort((a, b) => a.deadline - b.deadline || a.id - b.id);
         assert.deepEqual(drain(h), model.map((t) => t.id));
       }),
       { numRuns: 300 },
