@@ -162,8 +162,8 @@ export class Loop implements HostedLoop {
     this.#assertOpen();
     if (typeof deadline !== 'number' || Number.isNaN(deadline)) throw new EvloopError('ERR_INVALID_ARG', `deadline must be a number, got ${String(deadline)}`);
     assertFunction('callback', callback);
-    const t = new TimerHandle(this.#timerOwner, deadline, callback);
-    this.#timers.push(t);
+    const t = new TimerHandle(this.#timerOwner, callback);
+    t.bucket = this.#timers.push(t, deadline);
     return t;
   }
 
@@ -216,14 +216,14 @@ export class Loop implements HostedLoop {
 
   /** ms until the earliest timer (0 if overdue), -1 when no timer is armed. */
   timeToNextTimer(): number {
-    const t = this.#timers.peek();
-    if (t === undefined) return -1;
-    return Math.max(0, t.deadline - this.clock.now());
+    const d = this.#timers.peekDeadline();
+    if (d === undefined) return -1;
+    return Math.max(0, d - this.clock.now());
   }
 
   /** The earliest armed timer's deadline, or undefined. */
   nextDeadline(): number | undefined {
-    return this.#timers.peek()?.deadline;
+    return this.#timers.peekDeadline();
   }
 
   // ---- running ----------------------------------------------------------------------------
@@ -275,9 +275,8 @@ export class Loop implements HostedLoop {
   runDueTimers(): void {
     const now = this.#now;
     const due = this.#due;
-    for (let t = this.#timers.peek(); t !== undefined && t.deadline <= now; t = this.#timers.peek()) {
-      this.#timers.pop();
-      due.push(t);
+    for (let d = this.#timers.peekDeadline(); d !== undefined && d <= now; d = this.#timers.peekDeadline()) {
+      due.push(this.#timers.pop()!);
     }
     if (due.length === 0) return;
     for (let i = 0; i < due.length; i++) {
@@ -343,10 +342,10 @@ export class Loop implements HostedLoop {
 
   #pollTimeout(maxWaitMs: number): number {
     if (maxWaitMs === 0 || this.hasImmediateWork || !this.alive) return 0;
-    const t = this.#timers.peek();
+    const d = this.#timers.peekDeadline();
     let timeout = maxWaitMs;
-    if (t !== undefined) {
-      const untilTimer = Math.max(0, t.deadline - this.clock.now());
+    if (d !== undefined) {
+      const untilTimer = Math.max(0, d - this.clock.now());
       timeout = timeout === -1 ? untilTimer : Math.min(timeout, untilTimer);
     }
     return timeout > MAX_WAIT_MS ? MAX_WAIT_MS : timeout;

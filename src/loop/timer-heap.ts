@@ -14,12 +14,16 @@
  * and everything is compacted when they make up more than half of the queue.
  */
 export interface HeapTimer {
-  readonly deadline: number;
   /** false once fired or cancelled */
   armed: boolean;
 }
 
-interface Bucket<T> {
+/**
+ * The timers sharing one deadline. A timer keeps a reference to its bucket instead of its own
+ * copy of the deadline: a double in an object field is a separate heap allocation in V8, and
+ * with a million timers that allocation was a third of the garbage collector's work.
+ */
+export interface Bucket<T> {
   readonly deadline: number;
   items: T[];
   head: number;
@@ -36,15 +40,22 @@ export class TimerHeap<T extends HeapTimer> {
     return this.#size;
   }
 
-  push(t: T): void {
-    let b = this.#byDeadline.get(t.deadline);
+  /** Queues `t` at `deadline`; returns its bucket (the timer's deadline lives there). */
+  push(t: T, deadline: number): Bucket<T> {
+    let b = this.#byDeadline.get(deadline);
     if (b === undefined) {
-      b = { deadline: t.deadline, items: [], head: 0 };
-      this.#byDeadline.set(t.deadline, b);
+      b = { deadline, items: [], head: 0 };
+      this.#byDeadline.set(deadline, b);
       this.#heapPush(b);
     }
     b.items.push(t);
     this.#size++;
+    return b;
+  }
+
+  /** The deadline of the earliest armed timer, or undefined. */
+  peekDeadline(): number | undefined {
+    return this.peek() === undefined ? undefined : this.#heap[0]!.deadline;
   }
 
   /** The earliest armed timer, dropping cancelled ones from the front. */
@@ -117,12 +128,13 @@ export class TimerHeap<T extends HeapTimer> {
     this.#byDeadline.clear();
     let size = 0;
     for (const b of this.#heap) {
-      const items = b.items.slice(b.head).filter((t) => t.armed);
-      if (items.length === 0) continue;
-      const nb = { deadline: b.deadline, items, head: 0 };
-      live.push(nb);
-      this.#byDeadline.set(nb.deadline, nb);
-      size += items.length;
+      // keep the bucket object: its timers point at it
+      b.items = b.items.slice(b.head).filter((t) => t.armed);
+      b.head = 0;
+      if (b.items.length === 0) continue;
+      live.push(b);
+      this.#byDeadline.set(b.deadline, b);
+      size += b.items.length;
     }
     live.sort((a, b) => a.deadline - b.deadline); // a sorted array is a valid heap
     this.#heap = live;

@@ -1,6 +1,6 @@
 /** Timer handles: one-shot callbacks at a deadline, kept in the loop's heap (timer-heap.ts). */
 import { Handle, type HandleOwner } from './handle.js';
-import type { HeapTimer } from './timer-heap.js';
+import type { Bucket, HeapTimer } from './timer-heap.js';
 
 /** What a timer needs from its loop. */
 export interface TimerOwner extends HandleOwner {
@@ -16,16 +16,21 @@ export interface TimerOwner extends HandleOwner {
  * t.cancel();
  */
 export class TimerHandle extends Handle implements HeapTimer {
-  readonly deadline: number;
   armed = true;
   readonly callback: () => void;
+  /** @internal the queue bucket holding this timer; it carries the deadline */
+  bucket: Bucket<TimerHandle> | null = null;
   declare protected readonly owner: TimerOwner;
 
-  constructor(owner: TimerOwner, deadline: number, callback: () => void) {
+  constructor(owner: TimerOwner, callback: () => void) {
     super(owner);
-    this.deadline = deadline;
     this.callback = callback;
     this.syncActive();
+  }
+
+  /** When the timer fires, on the loop's clock (ms). */
+  get deadline(): number {
+    return this.bucket!.deadline;
   }
 
   get active(): boolean {

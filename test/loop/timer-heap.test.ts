@@ -6,6 +6,7 @@ import { TimerHeap, type HeapTimer } from '../../src/loop/timer-heap.js';
 /** `id` is the arming order: the tests push timers in increasing id, as the loop arms them. */
 interface T extends HeapTimer {
   id: number;
+  deadline: number;
 }
 
 function timer(deadline: number, id: number): T {
@@ -19,6 +20,11 @@ function drain(h: TimerHeap<T>): number[] {
   return out;
 }
 
+/** Queues a timer at its own deadline (the loop passes the deadline alongside the timer). */
+function push(h: TimerHeap<T>, t: T): void {
+  h.push(t, t.deadline);
+}
+
 function cancel(h: TimerHeap<T>, t: T): void {
   t.armed = false;
   h.noteCancelled();
@@ -28,7 +34,7 @@ describe('the timer heap', () => {
   it('pops timers in deadline order whatever order they were pushed in', () => {
     const h = new TimerHeap<T>();
     const deadlines = [50, 10, 40, 30, 20, 0, 60];
-    deadlines.forEach((d, i) => h.push(timer(d, i)));
+    deadlines.forEach((d, i) => push(h, timer(d, i)));
     assert.equal(h.size, 7);
     const order = drain(h).map((id) => deadlines[id]);
     assert.deepEqual(order, [0, 10, 20, 30, 40, 50, 60]);
@@ -40,14 +46,14 @@ describe('the timer heap', () => {
     // (it sifts the last element down from the root)
     const h = new TimerHeap<T>();
     const deadlines = [100, 50, 100, 50, 100, 100, 50, 100, 100, 50];
-    deadlines.forEach((d, seq) => h.push(timer(d, seq)));
+    deadlines.forEach((d, seq) => push(h, timer(d, seq)));
     assert.deepEqual(drain(h), [1, 3, 6, 9, 0, 2, 4, 5, 7, 8]);
   });
 
   it('peek returns the earliest armed timer without removing it', () => {
     const h = new TimerHeap<T>();
-    h.push(timer(20, 0));
-    h.push(timer(10, 1));
+    push(h, timer(20, 0));
+    push(h, timer(10, 1));
     assert.equal(h.peek()?.id, 1);
     assert.equal(h.peek()?.id, 1);
     assert.equal(h.size, 2);
@@ -62,7 +68,7 @@ describe('the timer heap', () => {
   it('skips cancelled timers lazily when they reach the top', () => {
     const h = new TimerHeap<T>();
     const ts = [timer(10, 0), timer(20, 1), timer(30, 2)];
-    for (const t of ts) h.push(t);
+    for (const t of ts) push(h, t);
     cancel(h, ts[0]!);
     cancel(h, ts[2]!);
     assert.equal(h.size, 3, 'cancelled timers stay in the heap until they surface');
@@ -77,7 +83,7 @@ describe('the timer heap', () => {
     for (let i = 0; i < 2000; i++) {
       const t = timer(1000 + ((i * 7919) % 2000), i);
       ts.push(t);
-      h.push(t);
+      push(h, t);
     }
     // cancel from the back of the deadline order so none surfaces at the top on its own
     const byDeadline = [...ts].sort((a, b) => b.deadline - a.deadline);
@@ -95,7 +101,7 @@ describe('the timer heap', () => {
     const ts: T[] = [];
     for (let i = 0; i < 3000; i++) {
       ts.push(timer(i, i));
-      h.push(ts[i]!);
+      push(h, ts[i]!);
     }
     for (let i = 2999; i >= 2999 - 1100; i--) cancel(h, ts[i]!);
     assert.equal(h.size, 3000);
@@ -106,12 +112,12 @@ describe('the timer heap', () => {
     const ts: T[] = [];
     for (let i = 0; i < 1100; i++) {
       ts.push(timer(5000 - i, i));
-      h.push(ts[i]!);
+      push(h, ts[i]!);
     }
     for (let i = 0; i < 1100 - 10; i++) cancel(h, ts[i]!);
     assert.ok(h.size < 1100, 'compacted');
-    h.push(timer(1, 5000));
-    h.push(timer(9999, 5001));
+    push(h, timer(1, 5000));
+    push(h, timer(9999, 5001));
     const out = drain(h);
     assert.equal(out[0], 5000);
     assert.equal(out.at(-1), 5001);
@@ -133,7 +139,7 @@ describe('the timer heap', () => {
         for (const o of ops) {
           if (o.kind === 'push') {
             const t = timer(o.deadline, seq++);
-            h.push(t);
+            push(h, t);
             model.push(t);
           } else if (o.kind === 'cancel') {
             if (model.length === 0) continue;
