@@ -117,6 +117,14 @@ const E_QUOTED = 6;
 const E_QUOTED_ESC = 7;
 const E_AFTER_QUOTED = 8;
 
+// Bits of `flags`.
+const F_CONN_CLOSE = 1;
+const F_CONN_KEEP_ALIVE = 2;
+const F_CONN_UPGRADE = 4;
+const F_UPGRADE = 8;
+const F_TE_CHUNKED_LAST = 16;
+const F_TE_OTHER = 32;
+
 const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
 const MAX_HEX_PREFIX = Math.floor((Number.MAX_SAFE_INTEGER - 15) / 16);
 const MAX_DEC_PREFIX = Math.floor((Number.MAX_SAFE_INTEGER - 9) / 10);
@@ -192,6 +200,12 @@ export class HttpParser {
   private chunkLineBytes = 0;
   private extState = E_BWS;
   private readonly requestMethods: string[] = [];
+  // Framing fields seen so far (positions relative to the section start).
+  private flags = 0;
+  private contentLength = -1;
+  private clAt = -1;
+  private teAt = -1;
+  private teChunkedCount = 0;
 
   constructor(kind: HttpParserKind, handlers: HttpParserHandlers, limits?: Partial<HttpParserLimits>) {
     this.kind = kind;
@@ -617,7 +631,7 @@ export class HttpParser {
             i++;
             hs = H_VALUE;
           } else if (c === CR) {
-            this.addField(base, i - base, i - base, i);
+            this.addField(buf, base, i - base, i - base, i);
             i++;
             hs = H_FIELD_LF;
           } else if (c === LF) {
@@ -638,7 +652,7 @@ export class HttpParser {
           // Trailing OWS is not part of the value; the value began with a VCHAR, so this stops.
           let ve = i;
           while (buf[ve - 1] === SP || buf[ve - 1] === HTAB) ve--;
-          this.addField(base, this.valueStart, ve - base, i);
+          this.addField(buf, base, this.valueStart, ve - base, i);
           i++;
           hs = H_FIELD_LF;
           break;
@@ -658,15 +672,97 @@ export class HttpParser {
     return i;
   }
 
-  private addField(base: number, valueStart: number, valueEnd: number, i: number): void {
+  private addField(buf: Buffer, base: number, valueStart: number, valueEnd: number, i: number): void {
     const k = this.fieldCount;
     if (k === this.maxHeaderCount) this.failHead(base, i, 'HPE_TOO_MANY_HEADERS', 'Too many field lines');
     const f = this.fields;
-    f[4 * k] = this.nameStart;
-    f[4 * k + 1] = this.nameEnd;
+    const nameStart = this.nameStart;
+    const nameEnd = this.nameEnd;
+    f[4 * k] = nameStart;
+    f[4 * k + 1] = nameEnd;
     f[4 * k + 2] = valueStart;
     f[4 * k + 3] = valueEnd;
     this.fieldCount = k + 1;
+    const nl = nameEnd - nameStart;
+    if ((nl === 14 || nl === 17 || nl === 10 || nl === 7) && !this.inTrailers) {
+      this.framingField(buf, base, base + nameStart, nl, base + valueStart, base + valueEnd);
+    }
+  }
+
+  /**
+   * Interprets the fields that frame the message as soon as their line is complete, so that
+   * smuggling attempts are rejected without waiting for the rest of the header section.
+   */
+  private framingField(buf: Buffer, base: number, ns: number, nl: number, vs: number, ve: number): void {
+    if (nl === 14) {
+      if (!eqLower(buf, ns, 'content-length')) return;
+      if (vs === ve) this.failHead(base, vs, 'HPE_INVALID_CONTENT_LENGTH', 'Empty Content-Length');
+      let v = 0;
+      for (let p = vs; p < ve; p++) {
+        const d = buf[p]! - 0x30;
+        if (d < 0 || d > 9) this.failHead(base, p, 'HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length');
+        if (v > MAX_DEC_PREFIX) this.failHead(base, p, 'HPE_INVALID_CONTENT_LENGTH', 'Content-Length overflow');
+        v = v * 10 + d;
+      }
+      if (this.contentLength !== -1 && v !== this.contentLength) {
+        this.failHead(base, vs, 'HPE_INVALID_CONTENT_LENGTH', 'Duplicate Content-Length with different values');
+      }
+      this.contentLength = v;
+      if (this.clAt === -1) this.clAt = vs - base;
+    } else if (nl === 17) {
+      if (!eqLower(buf, ns, 'transfer-encoding')) return;
+      if (this.minor === 0) this.failHead(base, vs, 'HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 message');
+      if (this.teAt === -1) this.teAt = vs - base;
+      // A list of transfer-codings, possibly over several field lines; track the last one.
+      let p = vs;
+      let elements = 0;
+      let flags = this.flags;
+      while (p < ve) {
+        const c = buf[p]!;
+        if (c === 0x2c || c === SP || c === HTAB) {
+          p++;
+          continue;
+        }
+        const ts = p;
+        while (p < ve && TOKEN[buf[p]!] === 1) p++;
+        if (p === ts) this.failHead(base, p, 'HPE_INVALID_TRANSFER_ENCODING', 'Invalid Transfer-Encoding');
+        const bare = p === ve || buf[p] === 0x2c || buf[p] === SP || buf[p] === HTAB;
+        const isChunked = p - ts === 7 && eqLower(buf, ts, 'chunked');
+        while (p < ve && buf[p] !== 0x2c) p++; // transfer-parameters, if any
+        elements++;
+        if (isChunked && bare) {
+          if (++this.teChunkedCount > 1) this.failHead(base, ts, 'HPE_INVALID_TRANSFER_ENCODING', 'chunked applied more than once');
+          flags |= F_TE_CHUNKED_LAST;
+        } else {
+          flags = (flags | F_TE_OTHER) & ~F_TE_CHUNKED_LAST;
+        }
+      }
+      this.flags = flags;
+      if (elements === 0) this.failHead(base, vs, 'HPE_INVALID_TRANSFER_ENCODING', 'Empty Transfer-Encoding');
+    } else if (nl === 10) {
+      if (!eqLower(buf, ns, 'connection')) return;
+      let p = vs;
+      while (p < ve) {
+        const c = buf[p]!;
+        if (c === 0x2c || c === SP || c === HTAB) {
+          p++;
+          continue;
+        }
+        const ts = p;
+        while (p < ve && buf[p] !== 0x2c && buf[p] !== SP && buf[p] !== HTAB) p++;
+        const len = p - ts;
+        if (len === 5 && eqLower(buf, ts, 'close')) this.flags |= F_CONN_CLOSE;
+        else if (len === 10 && eqLower(buf, ts, 'keep-alive')) this.flags |= F_CONN_KEEP_ALIVE;
+        else if (len === 7 && eqLower(buf, ts, 'upgrade')) this.flags |= F_CONN_UPGRADE;
+      }
+      return;
+    } else {
+      if (eqLower(buf, ns, 'upgrade')) this.flags |= F_UPGRADE;
+      return;
+    }
+    if (this.clAt !== -1 && this.teAt !== -1) {
+      this.failHead(base, vs, 'HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length together with Transfer-Encoding');
+    }
   }
 
   /** RFC 9112 §3.2: asterisk-form only for OPTIONS, authority-form only (and always) for CONNECT. */
@@ -745,16 +841,6 @@ export class HttpParser {
     const n = this.fieldCount;
     const f = this.fields;
     const headers = new Array<string>(2 * n);
-    let contentLength = -1;
-    let clAt = -1;
-    let teAt = -1;
-    let teChunkedLast = false;
-    let teChunkedCount = 0;
-    let teOther = false;
-    let connClose = false;
-    let connKeepAlive = false;
-    let connUpgrade = false;
-    let hasUpgrade = false;
     for (let k = 0; k < n; k++) {
       const ns = base + f[4 * k]!;
       const ne = base + f[4 * k + 1]!;
@@ -762,105 +848,42 @@ export class HttpParser {
       const ve = base + f[4 * k + 3]!;
       headers[2 * k] = COMMON_FIELD_NAMES.lookup(buf, ns, ne) ?? latin1(buf, ns, ne);
       headers[2 * k + 1] = vs === ve ? '' : latin1(buf, vs, ve);
-      switch (ne - ns) {
-        case 14:
-          if (eqLower(buf, ns, 'content-length')) {
-            const v = this.parseContentLength(buf, base, vs, ve);
-            if (contentLength !== -1 && v !== contentLength) {
-              this.failHead(base, vs, 'HPE_INVALID_CONTENT_LENGTH', 'Duplicate Content-Length with different values');
-            }
-            contentLength = v;
-            if (clAt === -1) clAt = vs;
-          }
-          break;
-        case 17:
-          if (eqLower(buf, ns, 'transfer-encoding')) {
-            if (teAt === -1) teAt = vs;
-            // A list of transfer-codings, possibly over several field lines; track the last one.
-            let p = vs;
-            let elements = 0;
-            while (p < ve) {
-              const c = buf[p]!;
-              if (c === 0x2c || c === SP || c === HTAB) {
-                p++;
-                continue;
-              }
-              const ts = p;
-              while (p < ve && TOKEN[buf[p]!] === 1) p++;
-              if (p === ts) this.failHead(base, p, 'HPE_INVALID_TRANSFER_ENCODING', 'Invalid Transfer-Encoding');
-              const bare = p === ve || buf[p] === 0x2c || buf[p] === SP || buf[p] === HTAB;
-              const isChunked = p - ts === 7 && eqLower(buf, ts, 'chunked');
-              while (p < ve && buf[p] !== 0x2c) p++; // transfer-parameters, if any
-              elements++;
-              if (isChunked && bare) {
-                teChunkedCount++;
-                teChunkedLast = true;
-              } else {
-                teOther = true;
-                teChunkedLast = false;
-              }
-            }
-            if (elements === 0) this.failHead(base, vs, 'HPE_INVALID_TRANSFER_ENCODING', 'Empty Transfer-Encoding');
-          }
-          break;
-        case 10:
-          if (eqLower(buf, ns, 'connection')) {
-            let p = vs;
-            while (p < ve) {
-              const c = buf[p]!;
-              if (c === 0x2c || c === SP || c === HTAB) {
-                p++;
-                continue;
-              }
-              const ts = p;
-              while (p < ve && buf[p] !== 0x2c && buf[p] !== SP && buf[p] !== HTAB) p++;
-              const len = p - ts;
-              if (len === 5 && eqLower(buf, ts, 'close')) connClose = true;
-              else if (len === 10 && eqLower(buf, ts, 'keep-alive')) connKeepAlive = true;
-              else if (len === 7 && eqLower(buf, ts, 'upgrade')) connUpgrade = true;
-            }
-          }
-          break;
-        case 7:
-          if (eqLower(buf, ns, 'upgrade')) hasUpgrade = true;
-          break;
-      }
     }
+    const flags = this.flags;
+    const contentLength = this.contentLength;
+    const clAt = this.clAt;
+    const teAt = this.teAt;
 
     const status = this.status;
     let reqMethod = 'GET';
     if (!isRequest && (status >= 200 || status === 101) && this.requestMethods.length > 0) {
       reqMethod = this.requestMethods.shift()!;
     }
-    const chunked = teAt !== -1;
-    if (chunked) {
-      if (clAt !== -1) {
-        this.failHead(base, Math.max(clAt, teAt), 'HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length together with Transfer-Encoding');
-      }
-      if (this.minor === 0) this.failHead(base, teAt, 'HPE_INVALID_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 message');
-      if (teChunkedCount > 1) this.failHead(base, teAt, 'HPE_INVALID_TRANSFER_ENCODING', 'chunked applied more than once');
-      if (isRequest) {
-        if (!teChunkedLast) this.failHead(base, teAt, 'HPE_INVALID_TRANSFER_ENCODING', 'The final transfer coding of a request must be chunked');
-        if (teOther) this.failHead(base, teAt, 'HPE_UNSUPPORTED_TRANSFER_ENCODING', 'Transfer codings other than chunked are not implemented');
-      }
+    const teChunkedLast = (flags & F_TE_CHUNKED_LAST) !== 0;
+    if (teAt !== -1 && isRequest) {
+      // RFC 9112 §6.3: a request whose final coding is not chunked has no determinable length.
+      if (!teChunkedLast) this.fail('HPE_INVALID_TRANSFER_ENCODING', 'The final transfer coding of a request must be chunked', this.headAbs + teAt);
+      if (flags & F_TE_OTHER) this.fail('HPE_UNSUPPORTED_TRANSFER_ENCODING', 'Transfer codings other than chunked are not implemented', this.headAbs + teAt);
     }
-    const isChunked = chunked && teChunkedLast;
+    const isChunked = teAt !== -1 && teChunkedLast;
+    const connClose = (flags & F_CONN_CLOSE) !== 0;
 
     let upgrade: boolean;
     let noBody: boolean;
     if (isRequest) {
       const isConnect = method === 'CONNECT';
-      upgrade = isConnect || (hasUpgrade && connUpgrade);
+      upgrade = isConnect || (flags & (F_UPGRADE | F_CONN_UPGRADE)) === (F_UPGRADE | F_CONN_UPGRADE);
       noBody = isConnect || (!isChunked && contentLength <= 0); // CONNECT has no content (RFC 9110 §9.3.6)
     } else {
       upgrade = status === 101 || (reqMethod === 'CONNECT' && status >= 200 && status < 300);
       noBody = upgrade || status < 200 || status === 204 || status === 304 || reqMethod === 'HEAD';
+      if (!isChunked && contentLength === 0) noBody = true;
     }
     const eofBody = !noBody && !isChunked && contentLength === -1; // responses only
-    let keepAlive = this.minor === 1 ? !connClose : connKeepAlive && !connClose;
+    let keepAlive = this.minor === 1 ? !connClose : (flags & F_CONN_KEEP_ALIVE) !== 0 && !connClose;
     if (eofBody) keepAlive = false;
     if (!noBody && !isChunked && contentLength > this.maxBodyBytes) {
-      this.failHead(base, clAt, 'HPE_BODY_TOO_LARGE', 'Content-Length exceeds the body limit');
+      this.fail('HPE_BODY_TOO_LARGE', 'Content-Length exceeds the body limit', this.headAbs + clAt);
     }
 
     this.keepAlive = keepAlive;
@@ -894,18 +917,6 @@ export class HttpParser {
       upgrade,
     });
     if (noBody) this.completeMessage(undefined);
-  }
-
-  private parseContentLength(buf: Buffer, base: number, vs: number, ve: number): number {
-    if (vs === ve) this.failHead(base, vs, 'HPE_INVALID_CONTENT_LENGTH', 'Empty Content-Length');
-    let v = 0;
-    for (let p = vs; p < ve; p++) {
-      const d = buf[p]! - 0x30;
-      if (d < 0 || d > 9) this.failHead(base, p, 'HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length');
-      if (v > MAX_DEC_PREFIX) this.failHead(base, p, 'HPE_INVALID_CONTENT_LENGTH', 'Content-Length overflow');
-      v = v * 10 + d;
-    }
-    return v;
   }
 
   // ---- chunked bodies ----------------------------------------------------------------------
@@ -1011,6 +1022,11 @@ export class HttpParser {
 
   private resetMessage(): void {
     this.inTrailers = false;
+    this.flags = 0;
+    this.contentLength = -1;
+    this.clAt = -1;
+    this.teAt = -1;
+    this.teChunkedCount = 0;
     this.slow = false;
     this.fieldCount = 0;
     this.keepAlive = true;
