@@ -27,6 +27,7 @@ import { realClock, type Clock } from './clock.js';
 import { EventQueue, type LoopEvent } from './event-queue.js';
 import type { Host, HostedLoop, HostName } from './host.js';
 import { createHost } from './host-factory.js';
+import type { HandleOwner } from './handle.js';
 import { INTEREST_MASK, IoWatcher, validateInterest, type IoCallback } from './io-watcher.js';
 import type { LoopStats, SlowCallback } from './stats.js';
 import { TimerHeap } from './timer-heap.js';
@@ -509,6 +510,12 @@ export class Loop implements HostedLoop {
     this.#refHandles += refDelta;
     this.#kick();
   };
+
+  /**
+   * @internal For handles defined outside this module (signal watchers, child processes): pass
+   * it to the Handle constructor so the handle counts toward the loop's liveness.
+   */
+  readonly handleOwner: HandleOwner = { adjustHandles: this.#adjustHandles };
 
   #timerOwner = {
     adjustHandles: this.#adjustHandles,
