@@ -60,8 +60,11 @@ export abstract class Handle {
   close(): void {
     if (this.#state & CLOSED) throw new EvloopError('ERR_HANDLE_CLOSED', `${this.constructor.name} is already closed`);
     this.#state |= CLOSED;
-    this.onClose();
-    this.syncActive();
+    try {
+      this.onClose();
+    } finally {
+      this.syncActive(); // even when releasing failed: a closed handle never keeps the loop alive
+    }
   }
 
   /** Throws ERR_HANDLE_CLOSED when the handle is closed (guard for operations). */

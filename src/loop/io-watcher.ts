@@ -85,8 +85,11 @@ export class IoWatcher extends Handle {
   }
 
   protected onClose(): void {
-    this.owner.ioClosed(this);
-    this.#interest = 0;
+    try {
+      this.owner.ioClosed(this);
+    } finally {
+      this.#interest = 0;
+    }
   }
 }
 
