@@ -12,10 +12,8 @@
  * const figures = await pollersBench.run({ quick: true, log: console.error });
  * console.log(pollersBench.table(figures));
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { createPoller, POLLER_NAMES } from '../src/poller/default.js';
-import { READABLE, ReadyEvents, type PollerName } from '../src/poller/poller.js';
-import { C, close, eventfd, eventfdDrain, eventfdSignal } from '../src/sys/index.js';
+import { C, close, eventfd, eventfdDrain, eventfdSignal, POLLER_NAMES, type PollerName } from '../src/index.js';
+import { fileLimits, measureWait } from '../src/lab/wait-cost.js';
 import type { Benchmark, BenchOptions, Figures } from './benchmark.js';
 
 /** fds left free for Node, tsx and the poller itself when sizing the largest N. */
@@ -24,80 +22,17 @@ const SIZES = [100, 1000, 10000];
 const QUICK_MAX_N = 1000;
 /** epoll's wait should not grow with idle fds: N=10000 at most this many times N=100. */
 const EPOLL_FLAT_TARGET = 1.5;
-/** Waits per timed sample; the figure is the median of the samples' means. */
-const BATCH = 20;
-const WARMUP = 200;
-const WARMUP_NS = 3e7;
-
-interface Limits {
-  soft: number;
-  hard: number;
-  openAtStart: number;
-  maxN: number;
-}
-
-/** The open-file limit from /proc/self/limits (Node cannot raise the soft limit itself). */
-function fileLimits(): Limits {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const [soft, hard] = (line ?? '').replace('Max open files', '').trim().split(/\s+/).map(Number);
-  const softN = Number.isFinite(soft) ? soft! : 1024;
-  const hardN = Number.isFinite(hard) ? hard! : softN;
-  const openAtStart = readdirSync('/proc/self/fd').length;
-  // one ready fd per run besides the N idle ones, then round down to a tidy hundred
-  const maxN = Math.floor((softN - openAtStart - HEADROOM - 1) / 100) * 100;
-  return { soft: softN, hard: hardN, openAtStart, maxN };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
-/**
- * Registers `idle` and `ready` with a fresh poller of `backend`, warms up, and returns the median
- * µs per wait (plus the µs per registration, timed separately).
- */
+// The measuring core (fileLimits, measureWait) lives in src/lab/wait-cost.ts, shared with the
+// lab's multiplexers experiment. Aim for ~0.4 s per figure (0.05 s quick).
 function measure(backend: PollerName, idle: number[], ready: number, quick: boolean): { waitUs: number; registerUs: number } {
-  const poller = createPoller(backend);
-  const out = new ReadyEvents(64);
-  try {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < idle.length; i++) poller.register(idle[i]!, READABLE, i);
-    poller.register(ready, READABLE, idle.length);
-    const registerUs = Number(process.hrtime.bigint() - t0) / 1e3 / (idle.length + 1);
-
-    // Warm up (JIT, caches) for at least WARMUP waits and WARMUP_NS, checking the result.
-    const w0 = process.hrtime.bigint();
-    let warmed = 0;
-    let warmNs = 0;
-    while (warmed < WARMUP || warmNs < WARMUP_NS) {
-      if (poller.wait(0, out) !== 1 || out.tokens[0] !== idle.length) {
-        throw new Error(`${backend}: expected exactly the ready fd to be reported`);
-      }
-      warmed++;
-      warmNs = Number(process.hrtime.bigint() - w0);
-    }
-    // Aim for ~0.4 s per figure (0.05 s quick), between 10 and 1000 samples.
-    const perWaitNs = warmNs / warmed;
-    const budgetNs = quick ? 5e7 : 4e8;
-    const samples = Math.max(10, Math.min(1000, Math.floor(budgetNs / (perWaitNs * BATCH))));
-    const means: number[] = [];
-    for (let s = 0; s < samples; s++) {
-      const b0 = process.hrtime.bigint();
-      for (let i = 0; i < BATCH; i++) poller.wait(0, out);
-      means.push(Number(process.hrtime.bigint() - b0) / 1e3 / BATCH);
-    }
-    return { waitUs: median(means), registerUs };
-  } finally {
-    poller.close();
-  }
+  return measureWait(backend, idle, ready, quick ? 5e7 : 4e8);
 }
 
 async function run(opts: BenchOptions): Promise<Figures> {
-  const limits = fileLimits();
+  const limits = fileLimits(HEADROOM);
   const notes: string[] = [];
   const maxN = opts.quick ? Math.min(QUICK_MAX_N, limits.maxN) : limits.maxN;
   const sizes = [...new Set([...SIZES.filter((n) => n <= maxN), maxN])].sort((a, b) => a - b);

@@ -7,3 +7,5 @@ export { READABLE, WRITABLE, ERROR, HANGUP, ReadyEvents, type Poller, type Polle
 export { createPoller, POLLER_NAMES } from './poller/default.js';
 export * from './loop/index.js';
 export { SysError } from './sys/index.js';
+// Low-level fd helpers and the raw calls (results are -errno on failure) for the lab and benches.
+export { C, E, sys, pipe, socketpair, close, eventfd, eventfdSignal, eventfdDrain, setNonBlocking, isOpenFd } from './sys/index.js';
