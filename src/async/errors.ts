@@ -72,11 +72,13 @@ export class TaskGroupError extends AggregateError {
 }
 
 /**
- * Whether `err` is a cancellation (a CancelledError, or an AbortSignal's default AbortError).
+ * Whether `err` is a cancellation: a CancelledError, any error with code ERR_CANCELLED, or the
+ * AbortError Node's own APIs throw for an aborted signal.
  * @example if (isCancelled(err)) return; // the task was stopped on purpose
  */
 export function isCancelled(err: unknown): boolean {
   if (err instanceof CancelledError) return true;
+  if (err instanceof Error && (err as { code?: unknown }).code === 'ERR_CANCELLED') return true; // e.g. src/net's NetCancelledError
   // what Node's own APIs throw for an aborted signal (timers/promises, fetch, fs)
   return err instanceof Error && err.name === 'AbortError' && (err as { code?: unknown }).code === 'ABORT_ERR';
 }
