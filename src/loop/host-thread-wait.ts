@@ -8,7 +8,7 @@
 import type { Poller } from '../poller/poller.js';
 import { ReadyEvents } from '../poller/poller.js';
 import { close, eventfd, eventfdDrain, eventfdSignal } from '../sys/index.js';
-import type { Host, HostedLoop } from './host.js';
+import { runTurnSafely, type Host, type HostedLoop } from './host.js';
 import type { HostInternals } from './host-uv-poll.js';
 import type { IoWatcher } from './io-watcher.js';
 
@@ -44,12 +44,7 @@ export class ThreadWaitHost implements Host {
 
   #turn = (): void => {
     this.#scheduled = false;
-    if (this.#closed) return;
-    try {
-      this.#loop.runOnce(0);
-    } catch (err) {
-      this.#loop.reportError(err, 'loop turn');
-    }
+    if (!this.#closed) runTurnSafely(this.#loop, 'loop turn');
   };
 
   wake(): void {

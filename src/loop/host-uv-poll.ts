@@ -8,7 +8,7 @@
 import { EvloopError } from '../errors.js';
 import type { Poller } from '../poller/poller.js';
 import { C, check, close, timerfd, timerfdArm, timerfdDrain, type Libuv } from '../sys/index.js';
-import type { Host, HostedLoop } from './host.js';
+import { runTurnSafely, type Host, type HostedLoop } from './host.js';
 import type { IoWatcher } from './io-watcher.js';
 
 export interface HostInternals {
@@ -51,22 +51,11 @@ export class UvPollHost implements Host {
    * libuv calls this on its own stack: an exception escaping here would be swallowed by koffi and
    * the callback never called again (the reactor would silently die), so everything is caught.
    */
-  #onReadable = (): void => {
-    try {
-      this.#loop.runOnce(0);
-    } catch (err) {
-      this.#loop.reportError(err, 'uv_poll callback');
-    }
-  };
+  #onReadable = (): void => runTurnSafely(this.#loop, 'uv_poll callback');
 
   #turn = (): void => {
     this.#scheduled = false;
-    if (this.#closed) return;
-    try {
-      this.#loop.runOnce(0);
-    } catch (err) {
-      this.#loop.reportError(err, 'loop turn');
-    }
+    if (!this.#closed) runTurnSafely(this.#loop, 'loop turn');
   };
 
   wake(): void {

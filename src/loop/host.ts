@@ -38,3 +38,15 @@ export interface HostedLoop {
   /** Reports an error thrown where no caller can catch it (the libuv callback boundary). */
   reportError(err: unknown, what: string): void;
 }
+
+/**
+ * Runs one non-blocking turn on behalf of a host. Hosts call it from places where no caller can
+ * catch (a libuv callback, setImmediate, a settled promise): a failure is reported, never thrown.
+ */
+export function runTurnSafely(loop: HostedLoop, what: string): void {
+  try {
+    loop.runOnce(0);
+  } catch (err) {
+    loop.reportError(err, what);
+  }
+}
