@@ -120,13 +120,26 @@ function procStat(pid: number): string[] | null {
   }
 }
 
-/** PIDs of the live (non-zombie) child processes of `pid` (default: this process). */
+/**
+ * PIDs of the live (non-zombie) child processes of `pid` (default: this process), leaving out
+ * tsx's own esbuild service (started by the loader, not by the lab).
+ */
 export function childPids(pid = process.pid): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const f = procStat(Number(name));
-    if (f !== null && Number(f[1]) === pid && f[0] !== 'Z') out.push(Number(name));
+    if (f === null || Number(f[1]) !== pid || f[0] === 'Z') continue;
+    if (commandName(Number(name)) === 'esbuild') continue;
+    out.push(Number(name));
   }
   return out;
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
