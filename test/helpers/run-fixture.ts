@@ -22,8 +22,13 @@ export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export function runFixture(name: string, env: Record<string, string> = {}, timeoutMs = 10_000): Promise<FixtureRun> {
   const start = performance.now();
+  // node --test marks its children with NODE_TEST_CONTEXT; a fixture is not a test file
+  // and the EVLOOP_* settings of the parent must not leak into the environment under test
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT' && !k.startsWith('EVLOOP_')),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', `${FIXTURES}${name}.ts`], {
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -53,7 +58,7 @@ export function runFixture(name: string, env: Record<string, string> = {}, timeo
 
 /** The environments every coexistence scenario runs under: each host path the loop can take. */
 export const HOST_ENVS: { name: string; env: Record<string, string> }[] = [
-  { name: 'the default host (uv-poll on epoll)', env: { EVLOOP_POLLER: '', EVLOOP_NO_LIBUV: '', EVLOOP_HOST: '' } },
-  { name: 'the thread-wait host (EVLOOP_NO_LIBUV=1)', env: { EVLOOP_POLLER: '', EVLOOP_NO_LIBUV: '1', EVLOOP_HOST: '' } },
-  { name: 'the poll backend (EVLOOP_POLLER=poll)', env: { EVLOOP_POLLER: 'poll', EVLOOP_NO_LIBUV: '', EVLOOP_HOST: '' } },
+  { name: 'the default host (uv-poll on epoll)', env: {} },
+  { name: 'the thread-wait host (EVLOOP_NO_LIBUV=1)', env: { EVLOOP_NO_LIBUV: '1' } },
+  { name: 'the poll backend (EVLOOP_POLLER=poll)', env: { EVLOOP_POLLER: 'poll' } },
 ];

@@ -1,0 +1,106 @@
+// The reactor beside Node's own loop (DESIGN.md §3): each scenario runs in a child process
+// (test/fixtures/*.ts) under each host path — the default uv-poll host, the thread-wait fallback
+// (EVLOOP_NO_LIBUV=1) and the poll backend (EVLOOP_POLLER=poll, which always takes thread-wait).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HOST_ENVS, runFixture, type FixtureRun } from '../helpers/run-fixture.js';
+
+const EXPECTED: Record<string, { host: string; poller: string }> = {
+  '': { host: 'uv-poll', poller: 'epoll' },
+  'EVLOOP_NO_LIBUV=1': { host: 'thread-wait', poller: 'epoll' },
+  'EVLOOP_POLLER=poll': { host: 'thread-wait', poller: 'poll' },
+};
+
+function expectedFor(env: Record<string, string>): { host: string; poller: string } {
+  if (env.EVLOOP_POLLER === 'poll') return EXPECTED['EVLOOP_POLLER=poll']!;
+  if (env.EVLOOP_NO_LIBUV === '1') return EXPECTED['EVLOOP_NO_LIBUV=1']!;
+  return EXPECTED['']!;
+}
+
+function show(run: FixtureRun): string {
+  return `exit ${run.code}${run.signal ? ` (${run.signal})` : ''}${run.timedOut ? ', timed out' : ''}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+}
+
+/** The run's first result, checked to come from the expected host and backend. */
+function firstResult(run: FixtureRun, env: Record<string, string>): Record<string, unknown> {
+  assert.equal(run.timedOut, false, show(run));
+  const r = run.results[0];
+  assert.ok(r, `the fixture printed a result\n${show(run)}`);
+  assert.equal(r.error, undefined, show(run));
+  const want = expectedFor(env);
+  assert.equal(r.host, want.host, 'the environment selected the host path under test');
+  assert.equal(r.poller, want.poller);
+  return r;
+}
+
+// one child at a time: the timing assertions (< 50 ms, CPU) must not measure contention
+describe('the reactor coexisting with Node\'s loop', () => {
+  for (const { name, env } of HOST_ENVS) {
+    describe(`with ${name}`, () => {
+      it('resumes an await inside a reactor callback promptly (< 50 ms)', async () => {
+        const run = await runFixture('await-in-callback', env);
+        const r = firstResult(run, env);
+        assert.equal(run.code, 0, show(run));
+        assert.equal(r.rounds, 5);
+        assert.ok((r.maxDelayMs as number) < 50, `an await resumed after ${String(r.maxDelayMs)} ms`);
+      });
+
+      it('lets a Node setTimeout and fs.promises.readFile complete while a watcher is active', async () => {
+        const run = await runFixture('node-io', env);
+        const r = firstResult(run, env);
+        assert.equal(run.code, 0, show(run));
+        assert.equal(r.readOk, true);
+        assert.equal(r.watcherActive, true, 'the watcher was active the whole time');
+        assert.equal(r.reactorTimer, true, 'the reactor ran its own timer meanwhile');
+        assert.ok((r.timeoutMs as number) >= 29 && (r.timeoutMs as number) < 2000, `setTimeout(30) took ${String(r.timeoutMs)} ms`);
+      });
+
+      it('runs a process.on(\'SIGUSR2\') handler', async () => {
+        const run = await runFixture('signal', env);
+        const r = firstResult(run, env);
+        assert.equal(run.code, 0, show(run));
+        assert.equal(r.signal, 'SIGUSR2');
+        assert.ok((r.afterMs as number) < 1000, `the handler ran ${String(r.afterMs)} ms after the signal`);
+      });
+
+      for (const from of ['reactor', 'node'] as const) {
+        it(`exits promptly on process.exit() from a ${from} callback while a watcher is active`, async () => {
+          const run = await runFixture('exit', { ...env, FIXTURE_EXIT_FROM: from }, 5000);
+          const r = firstResult(run, env);
+          assert.equal(run.code, 7, show(run));
+          assert.equal(r.exiting, 7);
+        });
+      }
+
+      it('exits by itself once the last referenced handle is closed (unref\'d ones do not count)', async () => {
+        const run = await runFixture('exit-by-itself', env, 5000);
+        const r = firstResult(run, env);
+        assert.equal(run.code, 0, show(run));
+        assert.equal(r.alive, false);
+        const exited = run.results[1];
+        assert.ok(exited, `the process exited on its own\n${show(run)}`);
+        const lingerMs = (exited.exitedAtMs as number) - (r.closedAtMs as number);
+        assert.ok(lingerMs < 1000, `the process lingered ${lingerMs} ms after its last handle closed`);
+      });
+
+      it('reports an exception thrown in a reactor callback as uncaughtException, and keeps running', async () => {
+        const run = await runFixture('uncaught', env);
+        const r = firstResult(run, env);
+        assert.equal(run.code, 0, show(run));
+        assert.deepEqual(r.caught, ['boom from timer', 'boom from io'], 'each exception reached Node once, in order');
+        assert.equal(r.laterTimerFired, true, 'a later timer still fired');
+        assert.equal(r.ioCalls, 2, 'the watcher whose callback threw was called again');
+        assert.equal(r.errors, 2);
+      });
+
+      it('uses about no CPU while idle with an active watcher (< 50 ms CPU in 1 s)', async () => {
+        const run = await runFixture('idle-cpu', env);
+        const r = firstResult(run, env);
+        assert.equal(run.code, 0, show(run));
+        assert.ok((r.wallMs as number) >= 990);
+        assert.ok((r.cpuMs as number) < 50, `${String(r.cpuMs)} ms of CPU in ${String(r.wallMs)} ms idle: a busy loop?`);
+        assert.ok((r.iterations as number) < 20, `${String(r.iterations)} loop turns while idle`);
+      });
+    });
+  }
+});
