@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EchoProtocol } from '../../src/net/echo.js';
+import { createServer } from '../../src/net/server.js';
+import { openConnection, openUnixConnection, startServer } from '../../src/net/streams.js';
+import { fillRandom, nodeConnect, sha256, sleep, trackFds, waitFor } from './helpers.js';
+
+test('openConnection gives a reader and writer that talk to an echo server', async () => {
+  const done = await trackFds();
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+  const { port } = (await server.listen()) as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port);
+  writer.write('line one\nline two\n');
+  assert.equal(String(await reader.readLine()), 'line one\n');
+  assert.equal(String(await reader.readExactly(4)), 'line');
+  writer.end(); // half-close: the echo server finishes and sends EOF back
+  assert.equal(String(await reader.read()), ' two\n');
+  await writer.closed();
+  server.close();
+  await done();
+});
+
+test('startServer runs the handler per connection and closes the connection when it returns', async () => {
+  const done = await trackFds();
+  const server = await startServer(async (reader, writer) => {
+    for await (const line of reader.lines()) writer.write(String(line).toUpperCase());
+    writer.write('bye\n');
+  }, { host: '127.0.0.1', port: 0 });
+  const { port } = server.address() as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port);
+  writer.write('hello\nworld\n');
+  assert.equal(String(await reader.readLine()), 'HELLO\n');
+  writer.end(); // the handler sees EOF, says bye and returns: the server closes
+  assert.equal(String(await reader.read()), 'WORLD\nbye\n');
+  assert.ok(reader.atEof());
+  await writer.closed();
+  await waitFor(() => server.connections === 0, 'the server side closed');
+  server.close();
+  await done();
+});
+
+test('reading from a stream after closing it throws ERR_STREAM_CLOSED and writing ERR_TRANSPORT_CLOSED', async () => {
+  const done = await trackFds();
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+  const { port } = (await server.listen()) as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port);
+  writer.close();
+  await assert.rejects(reader.read(10), { code: 'ERR_STREAM_CLOSED' });
+  assert.throws(() => writer.write('x'), { code: 'ERR_TRANSPORT_CLOSED' });
+  await writer.closed();
+  server.close();
+  await done();
+});
+
+test('a peer reset surfaces as ECONNRESET from reads and closed()', async () => {
+  const done = await trackFds();
+  let accepted!: (v: { r: import('../../src/net/stream-reader.js').StreamReader; closed: Promise<void> }) => void;
+  const got = new Promise<{ r: import('../../src/net/stream-reader.js').StreamReader; closed: Promise<void> }>((r) => (accepted = r));
+  const server = await startServer(async (reader, writer) => {
+    accepted({ r: reader, closed: writer.closed() });
+    await writer.closed().catch(() => {});
+  }, { host: '127.0.0.1', port: 0 });
+  const client = await nodeConnect((server.address() as { port: number }).port);
+  const { r, closed } = await got;
+  client.resetAndDestroy();
+  await assert.rejects(r.read(1), { code: 'ECONNRESET' });
+  await assert.rejects(closed, { code: 'ECONNRESET' });
+  server.close();
+  await done();
+});
+
+test('drain() waits while the peer does not read and resolves once it does', async () => {
+  const done = await trackFds();
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+  const { port } = (await server.listen()) as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port, { highWaterMark: 32 * 1024 });
+  const chunk = Buffer.alloc(256 * 1024, 1);
+  let drained = false;
+  try {
+    // nobody reads the echo: our reader pauses, the server stops reading, buffers fill, our queue grows
+    for (let i = 0; i < 1024 && writer.transport.bufferedAmount <= 32 * 1024; i++) {
+      writer.write(chunk);
+      await sleep(1);
+    }
+    assert.ok(writer.transport.bufferedAmount > 32 * 1024, 'data is queued');
+    const d = writer.drain().then(() => (drained = true));
+    await sleep(50);
+    assert.equal(drained, false, 'drain waits while nothing is read');
+    while (!drained) await reader.read(1 << 20);
+    await d;
+  } finally {
+    writer.close();
+    server.close();
+  }
+  await done();
+});
+
+test('a unix stream connection works through openUnixConnection', async () => {
+  const done = await trackFds();
+  const name = `\0evloop-streams-${process.pid}`;
+  const server = await startServer(async (reader, writer) => {
+    writer.write(await reader.readExactly(3));
+  }, { path: name });
+  const { reader, writer } = await openUnixConnection(name);
+  writer.write('abc');
+  assert.equal(String(await reader.readExactly(3)), 'abc');
+  assert.equal((await reader.read(1)).length, 0, 'the handler returned: EOF');
+  writer.close();
+  server.close();
+  await done();
+});
+
+test('1 GiB of random data echoes through a slow reader with a matching checksum and bounded memory', { timeout: 180_000 }, async (t) => {
+  const done = await trackFds();
+  const total = Number(process.env.EVLOOP_BIG_ECHO_BYTES ?? 2 ** 30);
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+  const { port } = (await server.listen()) as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port);
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const t0 = performance.now();
+  const sent = sha256();
+  const received = sha256();
+  const produce = async () => {
+    const buf = Buffer.allocUnsafe(1 << 20); // reused: write() copies only what it must queue
+    let state = 12345;
+    for (let left = total; left > 0;) {
+      const n = Math.min(left, buf.length);
+      state = fillRandom(buf, state);
+      const chunk = n === buf.length ? buf : buf.subarray(0, n);
+      sent.update(chunk);
+      writer.write(chunk);
+      left -= n;
+      await writer.drain();
+    }
+    writer.end();
+  };
+  const consume = async () => {
+    let got = 0;
+    let nextPause = 8 << 20;
+    for (;;) {
+      const chunk = await reader.read(1 << 20);
+      if (chunk.length === 0) break;
+      received.update(chunk);
+      got += chunk.length;
+      if (got >= nextPause) { // deliberately slow: stop reading for a moment every 8 MiB
+        nextPause += 8 << 20;
+        await sleep(1);
+      }
+    }
+    return got;
+  };
+  try {
+    const [, got] = await Promise.all([produce(), consume()]);
+    const secs = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    t.diagnostic(`echoed ${got} bytes in ${secs.toFixed(2)} s: ${(got / secs / 2 ** 20).toFixed(0)} MiB/s; RSS ${(rss0 / 2 ** 20).toFixed(0)} MiB -> peak ${(peak / 2 ** 20).toFixed(0)} MiB`);
+    assert.equal(got, total);
+    assert.equal(received.digest('hex'), sent.digest('hex'), 'the checksums match');
+    assert.ok(peak - rss0 < 200 * 2 ** 20, `memory stayed bounded (peak grew by ${((peak - rss0) / 2 ** 20).toFixed(0)} MiB)`);
+  } finally {
+    clearInterval(sampler);
+    writer.close();
+    server.close();
+  }
+  await done();
+});
