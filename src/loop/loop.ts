@@ -105,7 +105,7 @@ export class Loop implements HostedLoop {
     const maxEvents = options.maxEventsPerTurn ?? 1024;
     if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new EvloopError('ERR_INVALID_ARG', `maxEventsPerTurn must be a positive integer, got ${maxEvents}`);
     if (options.slowCallbackMs !== undefined) assertNonNegativeFinite('slowCallbackMs', options.slowCallbackMs);
-    this.#hostName = options.host ?? ((process.env.EVLOOP_HOST || undefined) as HostName | undefined) ?? 'auto' // '' = unset, as EVLOOP_POLLER;
+    this.#hostName = options.host ?? ((process.env.EVLOOP_HOST || undefined) as HostName | undefined) ?? 'auto'; // '' = unset, as EVLOOP_POLLER
     if (!['auto', 'uv-poll', 'thread-wait', 'none'].includes(this.#hostName)) {
       throw new EvloopError('ERR_INVALID_ARG', `host must be one of auto, uv-poll, thread-wait, none; got ${this.#hostName}`);
     }
