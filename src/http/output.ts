@@ -1,0 +1,121 @@
+/**
+ * The response cork: bytes of responses are gathered in one shared buffer and handed to the
+ * transport in one write, so N pipelined requests answered in one read cost one send().
+ *
+ * One buffer serves every connection of the thread. It is owned by one connection at a time:
+ * a connection about to append while another owns it first flushes the other's bytes to that
+ * connection's transport, so each connection's bytes stay in order and never mix. Flushes happen
+ * at the end of each read dispatch (the connection calls `flushOutput`), and for writes made
+ * outside a dispatch (async handlers) in a microtask, which batches everything one promise
+ * continuation wrote.
+ */
+import type { Transport } from '../net/protocol.js';
+
+/** Something that owns a transport to flush into. */
+export interface OutputSink {
+  /** The transport, or null once the connection is gone (the bytes are dropped). */
+  readonly transport: Transport | null;
+}
+
+interface FastBuffer extends Buffer {
+  latin1Write(s: string, offset: number, length: number): number;
+  utf8Write(s: string, offset: number, length: number): number;
+}
+
+const SIZE = 64 * 1024;
+/** Bigger writes bypass the cork (after flushing it, to keep order). */
+const DIRECT = 16 * 1024;
+const OUT = Buffer.allocUnsafeSlow(SIZE) as FastBuffer;
+let len = 0;
+let owner: OutputSink | null = null;
+let microtaskQueued = false;
+/** Set while a connection dispatches a read: it flushes at the end, no microtask needed. */
+let dispatching = 0;
+
+function take(sink: OutputSink): void {
+  if (owner !== sink) {
+    if (owner !== null && len > 0) flushOutput();
+    owner = sink;
+  }
+  if (dispatching === 0 && !microtaskQueued) {
+    microtaskQueued = true;
+    queueMicrotask(flushQueued);
+  }
+}
+
+function flushQueued(): void {
+  microtaskQueued = false;
+  flushOutput();
+}
+
+/** Hands the corked bytes to their connection's transport (one send). */
+export function flushOutput(): void {
+  const o = owner;
+  const n = len;
+  owner = null;
+  len = 0;
+  if (o === null || n === 0) return;
+  const t = o.transport;
+  // the transport copies what the kernel did not take, so OUT is free again at once
+  if (t !== null && !t.isClosing) t.write(n === SIZE ? OUT : OUT.subarray(0, n));
+}
+
+/** Flushes only if `sink` owns the cork (end of its dispatch, or before it closes). */
+export function flushOutputOf(sink: OutputSink): void {
+  if (owner === sink) flushOutput();
+}
+
+/** A read dispatch begins/ends: writes in between are flushed by the dispatcher. */
+export function beginDispatch(): void {
+  dispatching++;
+}
+
+export function endDispatch(): void {
+  dispatching--;
+}
+
+/** Appends a latin1 string (a response head: one byte per char). */
+export function writeLatin1(sink: OutputSink, s: string): void {
+  take(sink);
+  const n = s.length;
+  if (n > SIZE - len) {
+    flushOutput();
+    owner = sink;
+    if (n > SIZE) return direct(sink, Buffer.from(s, 'latin1'));
+  }
+  len += OUT.latin1Write(s, len, n);
+}
+
+/** Appends a string body as UTF-8. */
+export function writeUtf8(sink: OutputSink, s: string): void {
+  take(sink);
+  // a UTF-16 unit never takes more than 3 UTF-8 bytes
+  if (s.length * 3 > SIZE - len) {
+    const bytes = Buffer.byteLength(s);
+    if (bytes > SIZE - len) {
+      flushOutput();
+      owner = sink;
+      if (bytes > DIRECT) return direct(sink, Buffer.from(s));
+    }
+  }
+  len += OUT.utf8Write(s, len, SIZE - len);
+}
+
+/** Appends bytes (copied into the cork if small, else written straight through after it). */
+export function writeBytes(sink: OutputSink, b: Uint8Array): void {
+  take(sink);
+  const n = b.byteLength;
+  if (n > SIZE - len || n > DIRECT) {
+    flushOutput();
+    owner = sink;
+    if (n > DIRECT) return direct(sink, b);
+  }
+  OUT.set(b, len);
+  len += n;
+}
+
+function direct(sink: OutputSink, b: Uint8Array): void {
+  owner = null;
+  const t = sink.transport;
+  if (t !== null && !t.isClosing) t.write(b);
+}

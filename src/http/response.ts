@@ -1,0 +1,309 @@
+/**
+ * The native response: status, headers, then either `end(body)` (the fast path: one head string,
+ * Content-Length computed, both appended to the connection's cork) or streaming with
+ * `write(chunk)` (chunked transfer coding when no Content-Length was set; `write` returns false
+ * while the transport is above its high-water mark and `await res.drain()` waits for room).
+ */
+import {
+  checkHeader, forEachHeader, H_CONNECTION_CLOSE, H_CONTENT_LENGTH, H_DATE, H_TRANSFER_ENCODING, headerFlag, parseContentLength,
+  PreparedHeaders, type HeaderInit, type HeaderValue,
+} from './headers.js';
+import { writeBytes, writeLatin1, writeUtf8, type OutputSink } from './output.js';
+import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
+import { isValidStatus, statusHasNoBody, statusLine } from './status.js';
+
+/** What a response needs from its connection. */
+export interface ResponseOwner extends OutputSink {
+  /** The cached "Date: …\r\n" line. */
+  readonly dateLine: string;
+  /** True while the transport is above its high-water mark. */
+  readonly writePaused: boolean;
+  /** True once the server is shutting down: the response says Connection: close. */
+  readonly draining: boolean;
+  /** The response head went out (a 100 Continue is no longer due). */
+  responseStarted(res: ServerResponse): void;
+  /** The response is complete; `keepAlive` false closes the connection after it. */
+  responseFinished(res: ServerResponse, keepAlive: boolean): void;
+  /** Resolves when writing may go on; rejects with ERR_HTTP_CONNECTION_CLOSED if the connection goes. */
+  waitDrain(): Promise<void>;
+}
+
+const S_OPEN = 0;
+const S_STREAMING = 1;
+const S_ENDED = 2;
+
+/** How the request shapes the response (bit flags). */
+export const R_HEAD = 1; // a HEAD request: no body bytes
+export const R_HTTP10 = 2; // an HTTP/1.0 request: no chunked coding
+export const R_KEEP_ALIVE = 4; // the request allows another one after it
+
+type Body = string | Uint8Array;
+
+/**
+ * @example
+ * function handler(req: ServerRequest, res: ServerResponse) {
+ *   res.setHeader('Content-Type', 'text/plain');
+ *   res.end('Hello, World!');
+ * }
+ * // streaming, with backpressure:
+ * async function stream(req: ServerRequest, res: ServerResponse) {
+ *   for (const part of parts) if (!res.write(part)) await res.drain();
+ *   res.end();
+ * }
+ */
+export class ServerResponse {
+  /** The status code sent with the head (default 200). */
+  statusCode = 200;
+  #owner: ResponseOwner;
+  #req: number;
+  #state = S_OPEN;
+  #names: string[] | null = null;
+  #values: string[] | null = null;
+  #prepared: PreparedHeaders | null = null;
+  #flags = 0;
+  #contentLength = -1;
+  #written = 0;
+  #chunked = false;
+  #noBody = false;
+  #keepAlive = false;
+  #closed = false;
+
+  /** @internal made by the connection for each request */
+  constructor(owner: ResponseOwner, requestFlags: number) {
+    this.#owner = owner;
+    this.#req = requestFlags;
+  }
+
+  /** True once the head was handed to the connection (headers can no longer change). */
+  get headersSent(): boolean {
+    return this.#state !== S_OPEN;
+  }
+
+  /** True once `end()` was called. */
+  get finished(): boolean {
+    return this.#state === S_ENDED;
+  }
+
+  /** True once the connection is gone: writes are dropped, drain() rejects. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sets a header, replacing any of the same name (case-insensitive). Arrays send one field each. */
+  setHeader(name: string, value: HeaderValue): this {
+    this.#assertOpen();
+    this.removeHeader(name);
+    if (typeof value === 'object') for (const v of value) this.#add(name, v);
+    else this.#add(name, typeof value === 'number' ? String(value) : value);
+    return this;
+  }
+
+  /** Adds a header field without replacing others of the same name (Set-Cookie). */
+  appendHeader(name: string, value: string): this {
+    this.#assertOpen();
+    this.#add(name, value);
+    return this;
+  }
+
+  /** The first value of a header (case-insensitive), or undefined. */
+  getHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const names = this.#names;
+    if (names !== null) for (let i = 0; i < names.length; i++) if (names[i]!.toLowerCase() === lower) return this.#values![i];
+    const p = this.#prepared;
+    if (p !== null) for (const [n, v] of p.fields) if (n.toLowerCase() === lower) return v;
+    return undefined;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.getHeader(name) !== undefined;
+  }
+
+  /** Removes every field of that name (case-insensitive). */
+  removeHeader(name: string): this {
+    this.#assertOpen();
+    const names = this.#names;
+    if (names === null) return this;
+    const lower = name.toLowerCase();
+    const values = this.#values!;
+    let removed = false;
+    for (let i = names.length - 1; i >= 0; i--) {
+      if (names[i]!.toLowerCase() === lower) {
+        names.splice(i, 1);
+        values.splice(i, 1);
+        removed = true;
+      }
+    }
+    if (removed) this.#recomputeFlags();
+    return this;
+  }
+
+  /**
+   * Sets the status and (optionally) headers; the head goes out with the first write/end.
+   * A PreparedHeaders block is sent as it is (see prepareHeaders).
+   */
+  writeHead(status: number, headers?: HeaderInit | PreparedHeaders): this {
+    this.#assertOpen();
+    if (!isValidStatus(status)) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `invalid status code ${String(status)}`);
+    this.statusCode = status;
+    if (headers instanceof PreparedHeaders) this.#setPrepared(headers);
+    else if (headers !== undefined) forEachHeader(headers, (n, v) => this.#add(n, v));
+    return this;
+  }
+
+  /**
+   * Sends the head now (without body bytes): for event streams and long polls. Without a
+   * Content-Length the body that follows is chunked.
+   */
+  flushHeaders(): void {
+    if (this.#state === S_OPEN) this.#sendHead(-1);
+  }
+
+  /**
+   * Writes a piece of the body (the head first, if not yet sent). Returns false while the
+   * connection's write buffer is above its high-water mark: then `await res.drain()`.
+   * Throws ERR_HTTP_RESPONSE_ENDED after end().
+   */
+  write(chunk: Body): boolean {
+    if (this.#state === S_ENDED) throw httpError(HTTP_SERVER_CODES.RESPONSE_ENDED, 'write after end()');
+    if (this.#state === S_OPEN) this.#sendHead(-1);
+    if (this.#closed) return false;
+    this.#body(chunk);
+    return !this.#owner.writePaused;
+  }
+
+  /**
+   * Ends the response, with an optional last piece of body. On a fresh response this is the fast
+   * path: one head with Content-Length, body appended, no chunking. `headers` (prepared) are
+   * added to the head.
+   */
+  end(body?: Body, headers?: PreparedHeaders): void {
+    if (this.#state === S_ENDED) throw httpError(HTTP_SERVER_CODES.RESPONSE_ENDED, 'end() called twice');
+    if (this.#state === S_OPEN) {
+      if (headers !== undefined) this.#setPrepared(headers);
+      const n = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      this.#sendHead(n);
+      if (n > 0 && !this.#noBody && !this.#closed) {
+        this.#written = n;
+        if (typeof body === 'string') writeUtf8(this.#owner, body);
+        else writeBytes(this.#owner, body!);
+      }
+    } else if (body !== undefined) {
+      this.#body(body);
+    }
+    this.#state = S_ENDED;
+    if (this.#chunked && !this.#noBody && !this.#closed) writeLatin1(this.#owner, '0\r\n\r\n');
+    // fewer bytes than the Content-Length promised: the peer cannot find the next response
+    if (this.#contentLength >= 0 && this.#written !== this.#contentLength && !this.#noBody) this.#keepAlive = false;
+    if (!this.#closed) this.#owner.responseFinished(this, this.#keepAlive);
+  }
+
+  /** Resolves when the connection can take more (at once if it can); rejects if it closed. */
+  drain(): Promise<void> {
+    if (this.#closed) return Promise.reject(httpError(HTTP_SERVER_CODES.CONNECTION_CLOSED, 'the connection is closed'));
+    if (!this.#owner.writePaused) return Promise.resolve();
+    return this.#owner.waitDrain();
+  }
+
+  /** @internal the connection is gone */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  /** @internal a fresh response whose request turned out bad (500 after a throw): drop what was set */
+  reset(status: number): void {
+    this.statusCode = status;
+    this.#names = this.#values = null;
+    this.#prepared = null;
+    this.#flags = 0;
+    this.#contentLength = -1;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#state !== S_OPEN) throw httpError(HTTP_SERVER_CODES.HEADERS_SENT, 'the headers were already sent');
+  }
+
+  #add(name: string, value: string): void {
+    checkHeader(name, value);
+    const f = headerFlag(name, value);
+    if (f === H_CONTENT_LENGTH) this.#contentLength = parseContentLength(value);
+    this.#flags |= f;
+    (this.#names ??= []).push(name);
+    (this.#values ??= []).push(value);
+  }
+
+  #setPrepared(p: PreparedHeaders): void {
+    this.#prepared = p;
+    this.#flags |= p.flags;
+    if (p.contentLength >= 0) this.#contentLength = p.contentLength;
+  }
+
+  #recomputeFlags(): void {
+    this.#flags = this.#prepared?.flags ?? 0;
+    this.#contentLength = this.#prepared?.contentLength ?? -1;
+    const names = this.#names!;
+    for (let i = 0; i < names.length; i++) {
+      const f = headerFlag(names[i]!, this.#values![i]!);
+      if (f === H_CONTENT_LENGTH) this.#contentLength = parseContentLength(this.#values![i]!);
+      this.#flags |= f;
+    }
+  }
+
+  /** `bodyLength` >= 0: end(body) with that many bytes; -1: streaming follows. */
+  #sendHead(bodyLength: number): void {
+    const owner = this.#owner;
+    const status = this.statusCode;
+    if (!isValidStatus(status)) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `invalid status code ${String(status)}`);
+    const req = this.#req;
+    const flags = this.#flags;
+    this.#state = S_STREAMING;
+    let keepAlive = (req & R_KEEP_ALIVE) !== 0 && (flags & H_CONNECTION_CLOSE) === 0 && !owner.draining;
+    let head = statusLine(status);
+    if ((flags & H_DATE) === 0) head += owner.dateLine;
+    const names = this.#names;
+    if (names !== null) {
+      const values = this.#values!;
+      for (let i = 0; i < names.length; i++) head += names[i] + ': ' + values[i] + '\r\n';
+    }
+    if (this.#prepared !== null) head += this.#prepared.text;
+    const noBodyStatus = statusHasNoBody(status);
+    this.#noBody = noBodyStatus || (req & R_HEAD) !== 0;
+    if (!noBodyStatus && (flags & H_CONTENT_LENGTH) === 0) {
+      if (bodyLength >= 0) {
+        head += 'Content-Length: ' + bodyLength + '\r\n';
+        this.#contentLength = bodyLength;
+      } else if ((req & R_HTTP10) !== 0) {
+        keepAlive = false; // the body ends with the connection
+      } else {
+        this.#chunked = true;
+        if ((flags & H_TRANSFER_ENCODING) === 0) head += 'Transfer-Encoding: chunked\r\n';
+      }
+    }
+    if (!keepAlive) {
+      if ((flags & H_CONNECTION_CLOSE) === 0) head += 'Connection: close\r\n';
+    } else if ((req & R_HTTP10) !== 0) {
+      head += 'Connection: keep-alive\r\n';
+    }
+    this.#keepAlive = keepAlive;
+    if (this.#closed) return;
+    writeLatin1(owner, head + '\r\n');
+    owner.responseStarted(this);
+  }
+
+  #body(chunk: Body): void {
+    const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (n === 0) return;
+    if (this.#contentLength >= 0 && this.#written + n > this.#contentLength) {
+      throw httpError(HTTP_SERVER_CODES.CONTENT_LENGTH_MISMATCH, `body exceeds the Content-Length of ${this.#contentLength} bytes`);
+    }
+    this.#written += n;
+    if (this.#noBody || this.#closed) return;
+    const owner = this.#owner;
+    if (this.#chunked) writeLatin1(owner, n.toString(16) + '\r\n');
+    if (typeof chunk === 'string') writeUtf8(owner, chunk);
+    else writeBytes(owner, chunk);
+    if (this.#chunked) writeLatin1(owner, '\r\n');
+  }
+}
