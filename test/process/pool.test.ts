@@ -93,7 +93,7 @@ test('cancelling a queued job drops it while the running job completes', () => w
   ac.abort('not needed');
   await assert.rejects(queued, (e: unknown) => e instanceof CancelledError && e.reason === 'not needed');
   assert.equal(pool.queued, 0);
-  assert.ok((await running) > 0);
+  assert.ok((await running as number) > 0);
 }));
 
 test('cancelling a running job terminates its worker, and a new worker takes the next job', () => withPool(1, async (pool) => {
