@@ -1,9 +1,10 @@
 /**
  * Worker threads for experiments. `startWorker` runs a TypeScript module in a worker (through
- * worker-boot.mjs), registers it with the cleanup registry, and speaks a three-step protocol
- * with it: the worker sets up and says `ready`; the experiment says `go` (so several workers
- * can start together, or one after the other without start-up cost in the measurement); the
- * worker answers with one `result`. The worker side is `serveWorker` (worker-side.ts).
+ * worker-boot.mjs; tsx's hooks are not inherited by workers in Node 20), registers it with the
+ * cleanup registry, and speaks a small protocol with it: the worker sets up and says `ready`;
+ * each `run(params)` sends `go` and resolves to that run's result (so start-up never falls inside
+ * a measurement, and one worker can measure several variants in turn); `close()` ends it.
+ * The worker side is `serveWorker` (worker-side.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { EvloopError } from '../errors.js';
@@ -11,12 +12,16 @@ import type { LabContext } from './experiment.js';
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
-export interface LabWorker<R> {
+export interface LabWorker<P, R> {
   readonly worker: Worker;
   /** Resolves when the worker has set up (its module loaded, its resources open). */
   readonly ready: Promise<void>;
-  /** Tells the worker to start measuring; resolves to its result. */
-  go(): Promise<R>;
+  /** Runs one measurement with `params`; calls queue one after the other. */
+  run(params: P): Promise<R>;
+  /** Asks the worker to end and waits until it exited (terminates it after 2 s). */
+  close(): Promise<void>;
+  /** Stops it now (e.g. stuck in a deadlock on purpose) and waits until it exited. */
+  terminate(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -28,58 +33,72 @@ export interface StartOptions {
 /**
  * Starts `module` (a URL of a .ts file calling `serveWorker`) in a worker thread with `data`.
  * @example
- * const w = startWorker<{ cpuNs: number }>(ctx, new URL('./x.worker.ts', import.meta.url), { fd });
+ * const w = startWorker<{ ms: number }, { cpuNs: number }>(ctx, new URL('./x.worker.ts', import.meta.url), { fd });
  * await w.ready;
- * const result = await w.go();
+ * const result = await w.run({ ms: 100 });
+ * await w.close();
  */
-export function startWorker<R>(ctx: LabContext, module: URL, data: Record<string, unknown>, opts: StartOptions = {}): LabWorker<R> {
+export function startWorker<P, R>(ctx: LabContext, module: URL, data: Record<string, unknown>, opts: StartOptions = {}): LabWorker<P, R> {
   ctx.signal.throwIfAborted();
+  const label = opts.label ?? `worker ${module.pathname.split('/').pop()}`;
   const worker = new Worker(BOOT, { workerData: { ...data, __labEntry: module.href } });
-  ctx.cleanup.trackWorker(worker, opts.label ?? `worker ${module.pathname.split('/').pop()}`, opts.unblock);
-  let resolveReady!: () => void;
-  let rejectAll!: (err: Error) => void;
-  let resolveResult!: (r: R) => void;
-  const ready = new Promise<void>((res, rej) => {
-    resolveReady = res;
-    rejectAll = rej;
+  ctx.cleanup.trackWorker(worker, label, opts.unblock);
+  let exited = false;
+  let failure: Error | null = null;
+  let onReady!: () => void;
+  const waiters: { resolve: (r: R) => void; reject: (e: Error) => void }[] = [];
+  const readyWaiters: ((e: Error | null) => void)[] = [];
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = resolve;
+    readyWaiters.push((e) => (e ? reject(e) : resolve()));
   });
-  const result = new Promise<R>((res, rej) => {
-    resolveResult = res;
-    const prev = rejectAll;
-    rejectAll = (err) => {
-      prev(err);
-      rej(err);
-    };
-  });
-  // not every caller awaits both: keep unobserved rejections quiet
-  ready.catch(() => {});
-  result.catch(() => {});
-  let done = false;
+  ready.catch(() => {}); // observed by callers that care
+  const fail = (err: Error): void => {
+    failure ??= err;
+    for (const r of readyWaiters.splice(0)) r(err);
+    for (const w of waiters.splice(0)) w.reject(err);
+  };
   worker.on('message', (m: { type: string; result?: R; error?: string }) => {
-    if (m.type === 'ready') resolveReady();
-    else if (m.type === 'result') {
-      done = true;
-      resolveResult(m.result as R);
-    } else if (m.type === 'error') {
-      done = true;
-      rejectAll(new EvloopError('ERR_LAB_WORKER', `worker failed: ${m.error}`));
+    if (m.type === 'ready') {
+      readyWaiters.length = 0;
+      onReady();
+    } else if (m.type === 'result') waiters.shift()?.resolve(m.result as R);
+    else if (m.type === 'error') {
+      const err = new EvloopError('ERR_LAB_WORKER', `${label} failed: ${m.error}`);
+      const w = waiters.shift();
+      if (w) w.reject(err);
+      else fail(err);
     }
   });
-  worker.on('error', (err) => {
-    done = true;
-    rejectAll(new EvloopError('ERR_LAB_WORKER', `worker failed: ${err.message}`, { cause: err }));
-  });
+  worker.on('error', (err) => fail(new EvloopError('ERR_LAB_WORKER', `${label} failed: ${err.message}`, { cause: err })));
   worker.on('exit', (code) => {
-    if (done) return;
+    exited = true;
     const aborted = ctx.signal.aborted;
-    rejectAll(new EvloopError(aborted ? 'ERR_LAB_ABORTED' : 'ERR_LAB_WORKER', aborted ? 'aborted' : `worker exited (code ${code}) before its result`));
+    fail(new EvloopError(aborted ? 'ERR_LAB_ABORTED' : 'ERR_LAB_WORKER', aborted ? 'aborted' : `${label} exited (code ${code}) before its result`));
   });
   return {
     worker,
     ready,
-    go: () => {
-      worker.postMessage({ type: 'go' });
-      return result;
+    run(params) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<R>((resolve, reject) => {
+        waiters.push({ resolve, reject });
+        worker.postMessage({ type: 'go', params });
+      });
+    },
+    async close() {
+      if (exited) return;
+      const gone = new Promise<void>((r) => worker.once('exit', () => r()));
+      worker.postMessage({ type: 'close' });
+      const timer = setTimeout(() => void worker.terminate(), 2000);
+      await gone;
+      clearTimeout(timer);
+    },
+    async terminate() {
+      if (exited) return;
+      const p = worker.terminate();
+      opts.unblock?.();
+      await p;
     },
   };
 }
