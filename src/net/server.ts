@@ -20,7 +20,7 @@ import {
 import { NET_CODES } from './errors.js';
 import type { AnyProtocol, ProtocolFactory } from './protocol.js';
 import { resolveHost } from './resolve.js';
-import { SocketTransport, type TransportOwner } from './stream-transport.js';
+import { forEachTransport, SocketTransport, type TransportOwner } from './stream-transport.js';
 
 export interface ServerOptions {
   /** Host name or IP to bind (TCP). Default '0.0.0.0'. */
@@ -76,7 +76,7 @@ export class Server implements TransportOwner {
   #fd = -1;
   #watcher: IoWatcher | null = null;
   #address: SocketAddress | null = null;
-  #connections = new Set<SocketTransport>();
+  #connections = 0; // a count, not a set: an idle connection costs no entry here
   #retry: TimerHandle | null = null;
   #backoff = 0;
   #paused = false;
@@ -146,11 +146,11 @@ export class Server implements TransportOwner {
 
   /** Open connections accepted by this server. */
   get connections(): number {
-    return this.#connections.size;
+    return this.#connections;
   }
 
   stats(): ServerStats {
-    return { ...this.#stats, connections: this.#connections.size };
+    return { ...this.#stats, connections: this.#connections };
   }
 
   /** Lets the loop end while the server listens. */
@@ -195,15 +195,16 @@ export class Server implements TransportOwner {
 
   /** Closes every accepted connection: after flushing, or at once with `abort`. */
   closeConnections(abort = false): void {
-    for (const t of [...this.#connections]) {
+    forEachTransport((t) => {
+      if (t.owner !== this) return;
       if (abort) t.abort();
       else t.close();
-    }
+    });
   }
 
   /** @internal a connection closed: an fd is free again, so a paused accept may resume now. */
-  transportClosed(t: SocketTransport): void {
-    this.#connections.delete(t);
+  transportClosed(): void {
+    this.#connections--;
     if (this.#paused) this.#resumeAccepting();
   }
 
@@ -238,11 +239,11 @@ export class Server implements TransportOwner {
       this.loop.reportError(err, 'protocol factory');
       return;
     }
-    this.#connections.add(t);
+    this.#connections++;
     try {
       t.start(); // closes the fd itself if it cannot watch it
     } catch (err) {
-      this.#connections.delete(t);
+      this.#connections--;
       this.loop.reportError(err, 'accept');
     }
   }

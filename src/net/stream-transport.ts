@@ -35,6 +35,15 @@ const DEFAULT_LOW_WATER = 16 * 1024;
 // One scratch buffer for every transport: reads copy out only the bytes received.
 const scratch = Buffer.allocUnsafeSlow(READ_SIZE);
 
+// Open transports by fd (fd numbers are unique in the process, whatever the loop): lets every
+// watcher share one callback instead of a closure per connection (~64 bytes each).
+const byFd: (SocketTransport | undefined)[] = [];
+
+/** Calls `fn` for every open stream transport of the process (servers closing their connections). */
+export function forEachTransport(fn: (t: SocketTransport) => void): void {
+  for (const t of byFd.slice()) if (t !== undefined) fn(t);
+}
+
 // State bits, packed into one field to keep an idle connection small.
 const F_READING = 1; // the protocol wants data (not paused)
 const F_EOF = 2; // the peer sent EOF
@@ -89,8 +98,9 @@ export class SocketTransport implements Transport {
     this.#flags = F_READING | (options.tcp ? F_TCP : 0) | (typeof (protocol as BufferedProtocol).getBuffer === 'function' ? F_BUFFERED : 0);
     if (options.watcher) {
       this.#watcher = options.watcher;
-      options.watcher.callback = this.#onEvent;
+      options.watcher.callback = SocketTransport.#dispatch;
     }
+    byFd[fd] = this;
   }
 
   /**
@@ -99,11 +109,12 @@ export class SocketTransport implements Transport {
    */
   start(): void {
     try {
-      if (this.#watcher === null) this.#watcher = this.#loop.watch(this.#fd, READABLE, this.#onEvent);
+      if (this.#watcher === null) this.#watcher = this.#loop.watch(this.#fd, READABLE, SocketTransport.#dispatch);
       else this.#watcher.setInterest(READABLE);
     } catch (err) {
       if (this.#watcher !== null && !this.#watcher.closed) this.#watcher.close();
       this.#watcher = null;
+      byFd[this.#fd] = undefined;
       closeFd(this.#fd);
       this.#fd = -1;
       this.#flags |= F_CLOSING;
@@ -118,6 +129,11 @@ export class SocketTransport implements Transport {
 
   get loop(): Loop {
     return this.#loop;
+  }
+
+  /** @internal who accepted this transport (a server), if anyone */
+  get owner(): TransportOwner | undefined {
+    return this.#owner;
   }
 
   get protocol(): AnyProtocol {
@@ -191,7 +207,11 @@ export class SocketTransport implements Transport {
     this.#syncInterest();
   }
 
-  #onEvent = (events: number): void => {
+  static #dispatch = (events: number, w: IoWatcher): void => {
+    byFd[w.fd]!.#onEvent(events);
+  };
+
+  #onEvent(events: number): void {
     const f = this.#flags;
     // ERROR/HANGUP while reading: the read reports the error or EOF.
     if ((events & READABLE) !== 0 || ((events & (ERROR | HANGUP)) !== 0 && (f & (F_READING | F_EOF | F_CLOSING)) === F_READING)) {
@@ -200,7 +220,7 @@ export class SocketTransport implements Transport {
     }
     // ERROR/HANGUP with writes pending: the flush reports the error.
     if ((events & (WRITABLE | ERROR | HANGUP)) !== 0 && this.#buffered > 0 && this.#fd >= 0) this.#flush();
-  };
+  }
 
   #readReady(): void {
     const strategy = readStrategy();
@@ -385,6 +405,7 @@ export class SocketTransport implements Transport {
     const w = this.#watcher;
     this.#watcher = null;
     if (w !== null && !w.closed) w.close();
+    byFd[fd] = undefined;
     closeFd(fd);
     this.#owner?.transportClosed(this);
     this.#loop.callSoon(() => this.#protocol.connectionLost(err));
