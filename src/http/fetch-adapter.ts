@@ -1,0 +1,97 @@
+/**
+ * The fetch adapter: serves a Web-standard `(Request) => Response` function (Hono, itty, any
+ * fetch-style app) on the native server. Bodies stream both ways: the request body is a
+ * ReadableStream pulled from the socket with backpressure; the response body is read chunk by
+ * chunk and written with `res.write`/`await res.drain()`. A response body that is already
+ * complete (a string, a buffer) goes out with a Content-Length in one write, like `res.end`.
+ */
+import type { HttpHandler } from './connection.js';
+import type { ServerRequest } from './request.js';
+import type { ServerResponse } from './response.js';
+
+/** A fetch-style application. */
+export type FetchApp = (request: Request) => Response | Promise<Response>;
+
+export interface FetchAdapterOptions {
+  /** Scheme of the URLs built for requests. Default 'http'. */
+  scheme?: 'http' | 'https';
+}
+
+const NO_BODY_METHODS = new Set(['GET', 'HEAD']);
+/** Resolves on the next macrotask: by then an in-memory body has yielded everything it has. */
+const LATER = Symbol('later');
+const later = (): Promise<typeof LATER> => new Promise((r) => setImmediate(r, LATER));
+
+/**
+ * Wraps a fetch-style app as a native handler.
+ *
+ * @example
+ * import { Hono } from 'hono';
+ * const app = new Hono().get('/', (c) => c.text('Hello, World!'));
+ * const server = await serve(fetchHandler(app.fetch), { port: 8080 });
+ */
+export function fetchHandler(app: FetchApp, options: FetchAdapterOptions = {}): HttpHandler {
+  const scheme = options.scheme ?? 'http';
+  return (req, res) => respond(app, scheme, req, res);
+}
+
+/** Builds the Web Request of a native request. */
+export function toWebRequest(req: ServerRequest, scheme = 'http'): Request {
+  const target = req.target;
+  const url = target.charCodeAt(0) === 0x2f ? `${scheme}://${req.header('host') ?? 'localhost'}${target}` : target;
+  const headers = new Headers();
+  const h = req.headers;
+  for (let i = 0; i < h.length; i += 2) headers.append(h[i]!, h[i + 1]!);
+  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: req.signal };
+  if (req.hasBody && !NO_BODY_METHODS.has(req.method)) {
+    init.body = req.stream();
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+async function respond(app: FetchApp, scheme: string, req: ServerRequest, res: ServerResponse): Promise<void> {
+  const response = await app(toWebRequest(req, scheme));
+  if (res.closed) {
+    await response.body?.cancel();
+    return;
+  }
+  res.statusCode = response.status;
+  let hasLength = false;
+  response.headers.forEach((value, name) => {
+    if (name === 'set-cookie') return;
+    if (name === 'content-length') hasLength = true;
+    res.appendHeader(name, value);
+  });
+  for (const c of response.headers.getSetCookie()) res.appendHeader('set-cookie', c);
+  const body = response.body;
+  if (body === null) return res.end();
+  const reader = body.getReader();
+  try {
+    const first = await reader.read();
+    if (first.done) return res.end();
+    if (!hasLength) {
+      // complete already (one in-memory chunk)? Then send it with a Content-Length, no chunking.
+      const next = reader.read();
+      const second = await Promise.race([next, later()]);
+      if (second !== LATER && second.done) return res.end(first.value);
+      if (!res.write(first.value)) await res.drain();
+      if (second !== LATER) {
+        if (!res.write(second.value)) await res.drain();
+      } else {
+        const r = await next;
+        if (r.done) return res.end();
+        if (!res.write(r.value)) await res.drain();
+      }
+    } else if (!res.write(first.value)) await res.drain();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      if (!res.write(r.value)) await res.drain();
+    }
+    res.end();
+  } catch (err) {
+    await reader.cancel(err).catch(() => {});
+    throw err;
+  }
+}

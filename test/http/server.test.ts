@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { prepareHeaders } from '../../src/http/headers.js';
+import type { ServerRequest } from '../../src/http/request.js';
+import type { ServerResponse } from '../../src/http/response.js';
+import { open, raw, statuses, tick, withServer } from './server-helpers.js';
+
+const GET = (path = '/', extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+const hello = (_req: ServerRequest, res: ServerResponse): void => res.end('Hello, World!', prepareHeaders({ 'Content-Type': 'text/plain' }));
+
+describe('HTTP server', () => {
+  it('answers a GET with Content-Length and a Date header in IMF-fixdate format', async () => {
+    await withServer(hello, {}, async ({ port }) => {
+      const r = await raw(port, [GET()], { until: (t) => t.endsWith('Hello, World!') });
+      assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(r.text, /\r\nContent-Length: 13\r\n/);
+      assert.match(r.text, /\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n/);
+      const date = Date.parse(/Date: ([^\r]+)/.exec(r.text)![1]!);
+      assert.ok(Math.abs(date - Date.now()) < 3000, 'the Date is the current time');
+      assert.equal(r.closed, false, 'HTTP/1.1 keeps the connection open');
+    });
+  });
+
+  it('serves several requests one after another on one keep-alive connection', async () => {
+    await withServer((req, res) => res.end(req.target), {}, async ({ port, server }) => {
+      const sock = await open(port);
+      let text = '';
+      sock.on('data', (d: Buffer) => (text += d.toString()));
+      for (const p of ['/a', '/b', '/c']) {
+        sock.write(GET(p));
+        while (!text.endsWith(p)) await tick(5);
+      }
+      assert.deepEqual(statuses(text), [200, 200, 200]);
+      assert.equal(server.stats().accepted, 1, 'one connection served all three');
+      sock.destroy();
+    });
+  });
+
+  it('answers 16 pipelined requests sent in one packet in order, in one write', async () => {
+    await withServer((req, res) => res.end(req.target), {}, async ({ port }) => {
+      const reqs = Array.from({ length: 16 }, (_, i) => GET(`/r${i}`)).join('');
+      const r = await raw(port, [reqs], { until: (t) => t.endsWith('/r15') });
+      const bodies = [...r.text.matchAll(/\r\n\r\n(\/r\d+)/g)].map((m) => m[1]);
+      assert.deepEqual(bodies, Array.from({ length: 16 }, (_, i) => `/r${i}`));
+      assert.equal(r.reads.length, 1, `all 16 responses arrived in one read (got reads of ${r.reads.join(', ')} bytes)`);
+    });
+  });
+
+  it('keeps pipelined responses in request order when an earlier handler answers later', async () => {
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      if (req.target === '/slow') await tick(50);
+      res.end(req.target);
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const r = await raw(port, [GET('/slow') + GET('/fast') + GET('/slow') + GET('/last')], { until: (t) => t.endsWith('/last') });
+      const bodies = [...r.text.matchAll(/\r\n\r\n(\/[a-z]+)/g)].map((m) => m[1]);
+      assert.deepEqual(bodies, ['/slow', '/fast', '/slow', '/last']);
+    });
+  });
+
+  it('de-chunks a chunked request body and streams a response without Content-Length as chunked', async () => {
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      const body = await req.text();
+      res.write('got:');
+      res.write(body);
+      res.end();
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const req = 'POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n';
+      const r = await raw(port, [req], { until: (t) => t.endsWith('0\r\n\r\n') });
+      assert.match(r.text, /\r\nTransfer-Encoding: chunked\r\n/);
+      assert.doesNotMatch(r.text, /Content-Length/);
+      assert.ok(r.text.endsWith('\r\n\r\n4\r\ngot:\r\nb\r\nhello world\r\n0\r\n\r\n'), r.text);
+    });
+  });
+
+  it('sends 100 Continue when the handler reads a body the client holds back, then the response', async () => {
+    await withServer(async (req, res) => res.end(`len=${(await req.body()).length}`), {}, async ({ port }) => {
+      const sock = await open(port);
+      let text = '';
+      sock.on('data', (d: Buffer) => (text += d.toString()));
+      sock.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+      while (!text.includes('\r\n\r\n')) await tick(5);
+      assert.equal(text, 'HTTP/1.1 100 Continue\r\n\r\n');
+      sock.write('abcde');
+      while (!text.endsWith('len=5')) await tick(5);
+      assert.match(text, /HTTP\/1\.1 200 OK/);
+      sock.destroy();
+    });
+  });
+
+  it('answers HEAD with the Content-Length of the GET body and no body', async () => {
+    await withServer(hello, {}, async ({ port }) => {
+      const r = await raw(port, [`HEAD / HTTP/1.1\r\nHost: x\r\n\r\n${GET('/')}`], { until: (t) => t.endsWith('Hello, World!') });
+      const [head, second] = r.text.split(/(?=HTTP\/1\.1 )/);
+      assert.match(head!, /Content-Length: 13\r\n/);
+      assert.ok(head!.endsWith('\r\n\r\n'), 'the HEAD response has no body');
+      assert.match(second!, /^HTTP\/1\.1 200 OK/);
+    });
+  });
+
+  for (const [name, request, status, opts] of [
+    ['a malformed request line', 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n', 400, {}],
+    ['a bare LF in the head', 'GET / HTTP/1.1\nHost: x\r\n\r\n', 400, {}],
+    ['an oversized header section', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`, 431, { maxHeaderBytes: 1024 }],
+    ['too many header fields', `GET / HTTP/1.1\r\n${Array.from({ length: 12 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`, 431, { maxHeaderCount: 10 }],
+    ['a Content-Length over the body limit', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n', 413, { maxBodyBytes: 1000 }],
+    ['a chunked body over the body limit', `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n${'a'.repeat(1024)}\r\n400\r\n${'a'.repeat(1024)}\r\n0\r\n\r\n`, 413, { maxBodyBytes: 1500 }],
+    ['an unknown transfer coding', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501, {}],
+    ['an unsupported HTTP version', 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505, {}],
+  ] as const) {
+    it(`answers ${name} with ${status} and closes the connection`, async () => {
+      const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+        await req.body().catch(() => {});
+        if (!res.closed) res.end('ok');
+      };
+      await withServer(handler, opts, async ({ port, errors }) => {
+        const r = await raw(port, [request]);
+        assert.deepEqual(statuses(r.text), [status], r.text);
+        assert.match(r.text, /Connection: close\r\n/);
+        assert.ok(r.closed, 'the server closed the connection');
+        assert.deepEqual(errors, []);
+      });
+    });
+  }
+
+  it('rejects Content-Length with Transfer-Encoding: the smuggled request is never answered', async () => {
+    let calls = 0;
+    await withServer((_req, res) => void (calls++, res.end('ok')), {}, async ({ port }) => {
+      const smuggle = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n';
+      const r = await raw(port, [smuggle]);
+      assert.deepEqual(statuses(r.text), [400]);
+      assert.ok(r.closed);
+      assert.equal(calls, 0, 'no handler ran');
+    });
+  });
+
+  it('rejects two different Content-Length values with 400', async () => {
+    let calls = 0;
+    await withServer((_req, res) => void (calls++, res.end('ok')), {}, async ({ port }) => {
+      const r = await raw(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabcGET / HTTP/1.1\r\n\r\n']);
+      assert.deepEqual(statuses(r.text), [400]);
+      assert.ok(r.closed);
+      assert.equal(calls, 0);
+    });
+  });
+
+  it('cuts off a slowloris client with 408 once the header timeout passes', async () => {
+    await withServer(hello, { headersTimeoutMs: 200 }, async ({ port }) => {
+      const parts = ['GET / HTTP/1.1\r\n', ...Array.from({ length: 40 }, (_, i) => `X-${i}: a\r\n`)];
+      const r = await raw(port, parts, { gapMs: 25, timeoutMs: 3000 });
+      assert.ok(r.closed, 'closed');
+      assert.deepEqual(statuses(r.text), [408]);
+      assert.ok(r.ms < 800, `closed after ${r.ms.toFixed(0)} ms, the timeout is 200 ms`);
+    });
+  });
+
+  it('closes an idle keep-alive connection after the keep-alive timeout', async () => {
+    await withServer(hello, { keepAliveTimeoutMs: 150 }, async ({ port, server }) => {
+      const r = await raw(port, [GET()], { timeoutMs: 3000 });
+      assert.deepEqual(statuses(r.text), [200]);
+      assert.ok(r.closed, 'closed while idle');
+      assert.ok(r.ms >= 140 && r.ms < 700, `closed after ${r.ms.toFixed(0)} ms`);
+      assert.equal(server.connections, 0);
+    });
+  });
+
+  it('closes gracefully: finishes an in-flight slow response, closes idle connections, accepts no more', async () => {
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      if (req.target === '/slow') await tick(200);
+      res.end(`done ${req.target}`);
+    };
+    await withServer(handler, {}, async ({ port, server }) => {
+      const idle = await raw(port, [GET('/idle')], { until: (t) => t.endsWith('done /idle') });
+      assert.equal(idle.closed, false);
+      const idleSock = await open(port);
+      let idleClosed = false;
+      idleSock.on('close', () => (idleClosed = true));
+      const slow = raw(port, [GET('/slow')], { timeoutMs: 3000 });
+      await tick(50);
+      const closing = server.close({ timeoutMs: 2000 });
+      await tick(20);
+      assert.ok(idleClosed, 'the idle keep-alive connection was closed at once');
+      await assert.rejects(open(port), /ECONNREFUSED/);
+      const r = await slow;
+      assert.match(r.text, /HTTP\/1\.1 200 OK/);
+      assert.match(r.text, /Connection: close\r\n/);
+      assert.ok(r.text.endsWith('done /slow'));
+      assert.ok(r.closed);
+      await closing;
+      assert.equal(server.connections, 0);
+    });
+  });
+
+  it('streams a response with backpressure: write returns false and drain waits for a slow reader', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const total = 256;
+    let sawFalse = false;
+    const handler = async (_req: ServerRequest, res: ServerResponse): Promise<void> => {
+      res.setHeader('Content-Length', String(chunk.length * total));
+      for (let i = 0; i < total; i++) {
+        if (!res.write(chunk)) {
+          sawFalse = true;
+          await res.drain();
+        }
+      }
+      res.end();
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const sock = await open(port);
+      sock.pause();
+      sock.write(GET());
+      await tick(200);
+      assert.ok(sawFalse, 'write() said stop while the client did not read');
+      let got = 0;
+      const headEnd = new Promise<void>((resolve) => {
+        sock.on('data', (d: Buffer) => {
+          got += d.length;
+          if (got >= chunk.length * total) resolve();
+        });
+      });
+      sock.resume();
+      await headEnd;
+      sock.destroy();
+    });
+  });
+
+  it('streams a request body with backpressure: the socket is not read while the handler lags', async () => {
+    const size = 32 * 1024 * 1024;
+    let received = -1;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      await gate;
+      let n = 0;
+      for await (const c of req) n += c.length;
+      received = n;
+      res.end(`n=${n}`);
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const sock = await open(port);
+      let text = '';
+      sock.on('data', (d: Buffer) => (text += d.toString()));
+      sock.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+      sock.write(Buffer.alloc(size, 0x62));
+      await tick(300);
+      assert.ok(sock.writableLength > 0, `the upload is held back by TCP (${sock.writableLength} bytes still queued by the client)`);
+      release();
+      while (!text.endsWith(`n=${size}`)) await tick(10);
+      assert.equal(received, size);
+      sock.destroy();
+    });
+  });
+
+  it('answers 500 and closes when a handler throws, and keeps serving other connections', async () => {
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      if (req.target === '/throw') throw new Error('boom');
+      if (req.target === '/reject') {
+        await tick(5);
+        throw new Error('async boom');
+      }
+      res.end('fine');
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      for (const path of ['/throw', '/reject']) {
+        const r = await raw(port, [GET(path)]);
+        assert.deepEqual(statuses(r.text), [500]);
+        assert.ok(r.closed);
+      }
+      assert.deepEqual(errors.map((e) => (e as Error).message), ['boom', 'async boom']);
+      const ok = await raw(port, [GET('/')], { until: (t) => t.endsWith('fine') });
+      assert.deepEqual(statuses(ok.text), [200]);
+    });
+  });
+
+  it('answers an HTTP/1.0 request and closes, or keeps it open when it asks for keep-alive', async () => {
+    await withServer(hello, {}, async ({ port }) => {
+      const r = await raw(port, ['GET / HTTP/1.0\r\n\r\n']);
+      assert.ok(r.closed);
+      assert.match(r.text, /Connection: close/);
+      const k = await raw(port, ['GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'], { until: (t) => t.endsWith('World!') });
+      assert.match(k.text, /Connection: keep-alive/);
+      assert.equal(k.closed, false);
+    });
+  });
+
+  it('refuses header values that would split the response', async () => {
+    await withServer((_req, res) => {
+      assert.throws(() => res.setHeader('X-Evil', 'a\r\nSet-Cookie: x=1'), { code: 'ERR_HTTP_INVALID_HEADER' });
+      assert.throws(() => res.setHeader('Bad Name', 'v'), { code: 'ERR_HTTP_INVALID_HEADER' });
+      res.end('ok');
+    }, {}, async ({ port }) => {
+      const r = await raw(port, [GET()], { until: (t) => t.endsWith('ok') });
+      assert.doesNotMatch(r.text, /Set-Cookie/);
+    });
+  });
+});
