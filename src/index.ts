@@ -9,3 +9,12 @@ export * from './loop/index.js';
 export { SysError } from './sys/index.js';
 // Low-level fd helpers and the raw calls (results are -errno on failure) for the lab and benches.
 export { C, E, sys, pipe, socketpair, close, eventfd, eventfdSignal, eventfdDrain, setNonBlocking, isOpenFd } from './sys/index.js';
+// Signals as loop events.
+export { watchSignal, SignalWatcher, type SignalEvent, type SignalHandler } from './loop/signals.js';
+// Coroutines: tasks, cancellation, timeouts, task groups.
+export * from './async/index.js';
+// Networking: transports/protocols, servers, connections, UDP, streams.
+export * from './net/index.js';
+// Child processes with evloop streams, and the blocking-work pool.
+export { spawnChild, ChildProcess, type ChildOptions, type ChildExit, type ChildExitEvent, type StdioMode } from './process/child.js';
+export { createPool, WorkerPool, JobError, jobRef, JOBS, type JobRef, type PoolOptions, type RunOptions } from './process/pool.js';
