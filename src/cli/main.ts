@@ -16,10 +16,25 @@ const POLLER_OPTION = { type: 'string' } as const;
 
 export const COMMANDS: Record<string, Command> = {
   start: {
-    summary: 'the main job (what `npm start` runs): the reactor demo',
+    summary: 'the main job (what `npm start` runs): the lab, every experiment at its default size',
     usage: 'evloop start',
     options: {},
-    run: async () => (await import('./demo.js')).runDemo({}),
+    run: async () => (await import('./lab.js')).runLab({ names: [] }),
+  },
+  lab: {
+    summary: 'the lab: server models, programming models, multiplexers… measured and drawn (`evloop lab --list`)',
+    usage: 'evloop lab [experiment…] [--quick] [--out DIR] [--json] [--port N] [--plain] | evloop lab --list',
+    options: { quick: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' }, list: { type: 'boolean' }, port: { type: 'string' }, plain: { type: 'boolean' } },
+    run: async (v, pos) =>
+      (await import('./lab.js')).runLab({
+        names: pos,
+        quick: !!v.quick,
+        out: v.out as string | undefined,
+        json: !!v.json,
+        list: !!v.list,
+        port: v.port as string | undefined,
+        plain: !!v.plain,
+      }),
   },
   demo: {
     summary: 'echo server on the reactor, driven by Node net clients; prints throughput and loop stats',
