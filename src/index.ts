@@ -23,4 +23,3 @@ export { socket, bind, listen, accept, connect as connectSocket, localAddress, s
 export { connect, createServer, Server, type Protocol, type Transport } from './net/index.js';
 export { createHttpServer, HttpServer, type HttpServerOptions } from './http/server.js';
 export type { HttpHandler } from './http/connection.js';
-export { createPool, WorkerPool, jobRef, type JobRef } from './process/pool.js';
