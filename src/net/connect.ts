@@ -14,7 +14,7 @@ import {
   bind, close as closeFd, connect as sysConnect, E, getSocketError, setKeepAlive, setNoDelay, socket, SysError,
   type SocketAddress,
 } from '../sys/index.js';
-import { NetCancelledError } from './errors.js';
+import { CancelledError } from './errors.js';
 import type { AnyProtocol, ProtocolFactory } from './protocol.js';
 import { resolveHost, type IpFamily } from './resolve.js';
 import { SocketTransport } from './stream-transport.js';
@@ -22,7 +22,7 @@ import { SocketTransport } from './stream-transport.js';
 export interface ConnectOptions {
   /** Gives up after this many ms with SysError ETIMEDOUT (DNS included). Default: no limit. */
   timeout?: number;
-  /** Cancels the attempt: rejects with code ERR_CANCELLED (the signal's reason as `cause`). */
+  /** Cancels the attempt: rejects with CancelledError (code ERR_CANCELLED; the signal's reason as `reason`). */
   signal?: AbortSignal;
   loop?: Loop;
   /** Bind the socket here before connecting (host and/or port). */
@@ -188,5 +188,5 @@ async function attempt(loop: Loop, addr: SocketAddress, options: ConnectOptions,
 }
 
 function cancelled(signal: AbortSignal): Error {
-  return new NetCancelledError('the connect was cancelled', { cause: signal.reason });
+  return new CancelledError(signal.reason, 'the connect was cancelled');
 }

@@ -47,12 +47,7 @@ export class LimitOverrunError extends EvloopError {
 }
 
 /**
- * An operation was cancelled through its AbortSignal. (src/async has the general CancelledError
- * with the same code; this one keeps src/net free of an upward dependency.)
+ * A cancelled connect rejects with the coroutine layer's CancelledError (code ERR_CANCELLED), so
+ * `rethrowIfCancelled` and `instanceof CancelledError` work the same everywhere.
  */
-export class NetCancelledError extends EvloopError {
-  constructor(message = 'the operation was cancelled', options?: { cause?: unknown }) {
-    super(NET_CODES.CANCELLED, message, options);
-    this.name = 'CancelledError';
-  }
-}
+export { CancelledError } from '../async/errors.js';

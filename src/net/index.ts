@@ -10,4 +10,4 @@ export { StreamReaderProtocol, openConnection, openUnixConnection, startServer, 
 export { EchoProtocol } from './echo.js';
 export { resolveHost, type IpFamily } from './resolve.js';
 export { readStrategy, setReadStrategy, type ReadStrategy } from './read-strategy.js';
-export { IncompleteReadError, LimitOverrunError, NetCancelledError, NET_CODES } from './errors.js';
+export { IncompleteReadError, LimitOverrunError, CancelledError, NET_CODES } from './errors.js';
