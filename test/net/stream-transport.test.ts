@@ -210,6 +210,8 @@ test('data arrives intact through injected EINTR, EAGAIN and short reads and wri
   }, async (faults) => {
     const r = await nodeRoundTrip(port, data);
     assert.ok(faults.total > 10, `faults were injected (${faults.total})`);
+    assert.ok((faults.injected.recv?.short ?? 0) > 0 && (faults.injected.recv?.EINTR ?? 0) > 0, 'short and interrupted reads happened');
+    assert.ok((faults.injected.send?.short ?? 0) > 0 && (faults.injected.send?.EAGAIN ?? 0) > 0, 'short and refused sends happened');
     return r;
   });
   assert.equal(back.length, data.length);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { EchoProtocol } from '../../src/net/echo.js';
 import { createServer } from '../../src/net/server.js';
 import { openConnection, openUnixConnection, startServer } from '../../src/net/streams.js';
+import { withFaults } from '../../src/sys/index.js';
 import { fillRandom, nodeConnect, sha256, sleep, trackFds, waitFor } from './helpers.js';
 
 test('openConnection gives a reader and writer that talk to an echo server', async () => {
@@ -92,6 +93,32 @@ test('drain() waits while the peer does not read and resolves once it does', asy
     writer.close();
     server.close();
   }
+  await done();
+});
+
+test('streams deliver every byte through injected EINTR, EAGAIN and short reads and writes', async () => {
+  const done = await trackFds();
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+  const { port } = (await server.listen()) as { port: number };
+  const data = Buffer.allocUnsafe(1 << 20);
+  fillRandom(data, 99);
+  await withFaults({
+    recv: { steps: [{ short: 3 }, 'EINTR', 'pass', 'EAGAIN'], repeat: true },
+    send: { steps: [{ short: 100 }, 'EAGAIN', 'pass', 'EINTR'], repeat: true },
+    writev: { steps: ['EINTR', { short: 4096 }, 'pass'], repeat: true },
+  }, async (faults) => {
+    const { reader, writer } = await openConnection('127.0.0.1', port);
+    const back = reader.readExactly(data.length);
+    for (let i = 0; i < data.length; i += 65536) {
+      writer.write(data.subarray(i, i + 65536));
+      await writer.drain();
+    }
+    assert.ok((await back).equals(data), 'the bytes survived');
+    assert.ok(faults.total > 100, `faults were injected (${faults.total})`);
+    writer.close();
+    await writer.closed();
+  });
+  server.close();
   await done();
 });
 
