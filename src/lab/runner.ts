@@ -57,6 +57,8 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** An external abort (tests). */
   abort?: AbortSignal;
+  /** Print nothing on stdout/stderr (in-process tests). */
+  quiet?: boolean;
 }
 
 /** How long an aborted experiment gets to return once its resources are disposed. */
@@ -155,13 +157,15 @@ export async function runExperiments(opts: RunOptions): Promise<{ results: LabRe
 
   if (opts.outDir !== null) writeReport(opts.outDir, results);
   const terminal = renderTerminal(results);
-  if (opts.json) {
+  if (opts.quiet) {
+    // nothing printed
+  } else if (opts.json) {
     process.stderr.write(`${terminal}\n`);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     process.stdout.write(`${terminal}\n`);
   }
-  if (opts.outDir !== null) process.stderr.write(`report: ${join(resolve(opts.outDir), 'report.html')}\n`);
+  if (opts.outDir !== null && !opts.quiet) process.stderr.write(`report: ${join(resolve(opts.outDir), 'report.html')}\n`);
   const exitCode = results.aborted ? 130 : records.some((r) => r.status !== 'ok') ? 1 : 0;
   return { results, exitCode };
 }
