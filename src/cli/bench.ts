@@ -6,6 +6,7 @@ import { EvloopError } from '../errors.js';
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   timers: async () => (await import('../../bench/timers.js')).timersBench,
   pollers: async () => (await import('../../bench/pollers.js')).pollersBench,
+  http: async () => (await import('../../bench/http.js')).httpBench,
 };
 
 export function benchmarkNames(): string[] {

@@ -111,7 +111,12 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
   bufferUpdated(n: number): void {
     beginDispatch();
     try {
-      this.#feed(IN.subarray(0, n), true);
+      const pending = this.#pendingIn;
+      if (pending !== null) {
+        // a read raced a pause: parse in order
+        this.#pendingIn = null;
+        this.#feed(Buffer.concat([pending, IN.subarray(0, n)]), false);
+      } else this.#feed(IN.subarray(0, n), true);
     } finally {
       endDispatch();
     }
@@ -317,8 +322,12 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
       return;
     }
     this.#feeding = false;
-    if (parser.paused && !this.#closing) {
-      if (consumed < chunk.length && !this.#stopAfter) {
+    // Paused with bytes left over: keep them and stop reading until the parser resumes. Paused
+    // with nothing left (the common async-handler case) reading goes on: a pause/resume pair
+    // costs two epoll_ctl calls per request, and whatever arrives meanwhile is kept here anyway
+    // (one read at most, then reading stops).
+    if (parser.paused && consumed < chunk.length && !this.#closing) {
+      if (!this.#stopAfter) {
         const rest = chunk.subarray(consumed);
         this.#pendingIn = shared ? Buffer.from(rest) : rest;
       }

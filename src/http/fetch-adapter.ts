@@ -42,7 +42,8 @@ export function toWebRequest(req: ServerRequest, scheme = 'http'): Request {
   const headers = new Headers();
   const h = req.headers;
   for (let i = 0; i < h.length; i += 2) headers.append(h[i]!, h[i + 1]!);
-  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: req.signal };
+  // no `signal`: an AbortSignal per request costs more than the rest of the adapter (Node makes it transferable)
+  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers };
   if (req.hasBody && !NO_BODY_METHODS.has(req.method)) {
     init.body = req.stream();
     init.duplex = 'half';

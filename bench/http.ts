@@ -1,0 +1,296 @@
+/**
+ * `evloop bench http`: hello world over keep-alive connections, wrk (Debian) pinned to one core
+ * and each server to another, every server measured in the same run: evloop (native API),
+ * evloop through the fetch adapter, Node http, nginx (nginx-light, 1 worker, `return 200`) and
+ * Bun.serve when a Bun binary is found (BUN_BIN, .cache/bun from scripts/install-bun.sh, PATH).
+ *
+ * Per server: req/s and p99 (plain, 64 connections), server CPU µs per request from
+ * /proc/PID/stat (utime+stime of the server and its children over the run / requests), and
+ * req/s with 16 requests pipelined per write (wrk + a Lua script; wrk's percentiles are not
+ * meaningful there, so none are reported).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Table from 'cli-table3';
+import type { Benchmark, BenchOptions, Figures } from './benchmark.js';
+
+interface ServerFigures {
+  rps: number;
+  p99_ms: number;
+  cpu_us_per_req: number;
+  rps_pipelined: number;
+  cpu_us_per_req_pipelined: number;
+  requests: number;
+  non_2xx: number;
+}
+
+interface ServerSpec {
+  name: string;
+  start(port: number, cpu: string): ChildProcess;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURES = join(ROOT, 'bench', 'fixtures');
+const CLK_TCK = 100;
+const CONNECTIONS = 64;
+
+const PIPELINE_LUA = `
+init = function(args)
+  local r = {}
+  for i = 1, 16 do r[i] = wrk.format(nil, "/") end
+  req = table.concat(r)
+end
+request = function() return req end
+`;
+
+function pinned(cpu: string, cmd: string, args: string[], opts: { cwd?: string } = {}): ChildProcess {
+  return spawn('taskset', ['-c', cpu, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd ?? ROOT });
+}
+
+function nodeFixture(file: string, args: string[]): (port: number, cpu: string) => ChildProcess {
+  return (port, cpu) => pinned(cpu, process.execPath, ['--import', 'tsx', join(FIXTURES, file), ...args, String(port)]);
+}
+
+function findBun(): string | null {
+  const candidates = [process.env.BUN_BIN, join(ROOT, '.cache/bun/package/bin/bun')];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, 'bun'))) return join(dir, 'bun');
+  return null;
+}
+
+function findNginx(): string | null {
+  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx']) if (existsSync(p)) return p;
+  return null;
+}
+
+function nginxSpec(bin: string, dir: string): ServerSpec {
+  return {
+    name: 'nginx',
+    start(port, cpu) {
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(conf, `worker_processes 1;
+daemon off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} error;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  default_type text/plain;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  server {
+    listen 127.0.0.1:${port};
+    location / { return 200 "Hello, World!"; }
+  }
+}
+`);
+      return pinned(cpu, bin, ['-c', conf, '-e', join(dir, 'error.log'), '-p', dir]);
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = netServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+/** utime+stime (ticks) of a process and its children (nginx's worker). */
+function cpuTicks(pid: number): number {
+  let total = 0;
+  const pids = [pid];
+  try {
+    for (const t of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) if (t) pids.push(Number(t));
+  } catch {
+    // no children file: the process alone
+  }
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
+    } catch {
+      // exited
+    }
+  }
+  return total;
+}
+
+function waitListening(child: ChildProcess, port: number, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => check(true), 15_000);
+    const probe = setInterval(() => check(false), 100);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('LISTENING')) done();
+    };
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(probe);
+      resolve();
+    };
+    // nginx prints nothing: probe the port instead
+    const check = (final: boolean) => {
+      if (name !== 'nginx') {
+        if (final) reject(new Error(`${name} did not start: ${out}`));
+        return;
+      }
+      const s = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/`]);
+      let code = '';
+      s.stdout.on('data', (d: Buffer) => (code += d.toString()));
+      s.on('close', () => {
+        if (code === '200') done();
+        else if (final) reject(new Error(`${name} did not start`));
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      clearInterval(probe);
+      reject(new Error(`${name} exited (${code}): ${out}`));
+    });
+  });
+}
+
+interface WrkResult {
+  requests: number;
+  rps: number;
+  p99_ms: number;
+  non_2xx: number;
+}
+
+function parseDuration(v: string, unit: string): number {
+  const x = Number(v);
+  return unit === 'us' ? x / 1000 : unit === 's' ? x * 1000 : unit === 'm' ? x * 60_000 : x;
+}
+
+function wrk(cpu: string, port: number, seconds: number, script?: string): Promise<WrkResult> {
+  const args = ['-c', cpu, 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency'];
+  if (script) args.push('-s', script);
+  args.push(`http://127.0.0.1:${port}/`);
+  return new Promise((resolve, reject) => {
+    execFile('taskset', args, { timeout: (seconds + 30) * 1000 }, (err, stdout) => {
+      if (err) return reject(new Error(`wrk failed: ${err.message}`));
+      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+      const p99 = /\s99%\s+([\d.]+)(us|ms|s|m)/.exec(stdout);
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+      const errors = /Socket errors: (.*)/.exec(stdout)?.[1];
+      if (errors && /read [1-9]|write [1-9]|timeout [1-9]/.test(errors)) process.stderr.write(`wrk: socket errors: ${errors}\n`);
+      resolve({ requests, rps, p99_ms: p99 ? parseDuration(p99[1]!, p99[2]!) : NaN, non_2xx: non2xx });
+    });
+  });
+}
+
+async function measure(spec: ServerSpec, seconds: number, cpus: { server: string; client: string }, pipeScript: string, log: (l: string) => void): Promise<ServerFigures> {
+  const port = await freePort();
+  const child = spec.start(port, cpus.server);
+  try {
+    await waitListening(child, port, spec.name);
+    await wrk(cpus.client, port, Math.max(1, Math.round(seconds / 3))); // warm-up (JIT, caches)
+    let t0 = cpuTicks(child.pid!);
+    const plain = await wrk(cpus.client, port, seconds);
+    let t1 = cpuTicks(child.pid!);
+    const cpuPlain = ((t1 - t0) / CLK_TCK) * 1e6 / Math.max(1, plain.requests);
+    t0 = cpuTicks(child.pid!);
+    const piped = await wrk(cpus.client, port, seconds, pipeScript);
+    t1 = cpuTicks(child.pid!);
+    const cpuPiped = ((t1 - t0) / CLK_TCK) * 1e6 / Math.max(1, piped.requests);
+    const f: ServerFigures = {
+      rps: Math.round(plain.rps),
+      p99_ms: plain.p99_ms,
+      cpu_us_per_req: round2(cpuPlain),
+      rps_pipelined: Math.round(piped.rps),
+      cpu_us_per_req_pipelined: round2(cpuPiped),
+      requests: plain.requests + piped.requests,
+      non_2xx: plain.non_2xx + piped.non_2xx,
+    };
+    log(`${spec.name}: ${f.rps} req/s, p99 ${f.p99_ms} ms, ${f.cpu_us_per_req} µs CPU/req; pipelined ${f.rps_pipelined} req/s, ${f.cpu_us_per_req_pipelined} µs CPU/req`);
+    return f;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise<void>((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) return r();
+      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+const ratio = (a: number | undefined, b: number | undefined): number | null => (a && b ? round2(a / b) : null);
+
+export const httpBench: Benchmark = {
+  name: 'http',
+  description: 'hello world over keep-alive (64 conns), plain and pipelined ×16: evloop vs Node http, nginx, Bun (wrk, pinned cores)',
+  async run(opts: BenchOptions): Promise<Figures> {
+    const seconds = opts.quick ? 1 : 5;
+    const cores = availableParallelism();
+    const cpus = cores >= 2 ? { server: '1', client: '0' } : { server: '0', client: '0' };
+    const dir = mkdtempSync(join(tmpdir(), 'evloop-bench-http-'));
+    const pipeScript = join(dir, 'pipeline.lua');
+    writeFileSync(pipeScript, PIPELINE_LUA);
+    const specs: ServerSpec[] = [
+      { name: 'evloop', start: nodeFixture('http-evloop.ts', ['native']) },
+      { name: 'evloop-fetch', start: nodeFixture('http-evloop.ts', ['fetch']) },
+      { name: 'node-http', start: nodeFixture('http-node.ts', []) },
+    ];
+    const nginx = findNginx();
+    if (nginx) specs.push(nginxSpec(nginx, dir));
+    else opts.log('nginx not found (scripts/install-system-deps.sh installs nginx-light): skipped');
+    const bun = findBun();
+    if (bun) specs.push({ name: 'bun', start: (port, cpu) => pinned(cpu, bun, [join(FIXTURES, 'http-bun.ts'), String(port)]) });
+    else opts.log('bun not found (scripts/install-bun.sh fetches one): skipped');
+    const servers: Record<string, ServerFigures> = {};
+    try {
+      for (const s of specs) servers[s.name] = await measure(s, seconds, cpus, pipeScript, opts.log);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const e = servers.evloop;
+    const n = servers['node-http'];
+    const ratios = {
+      rps_vs_node: ratio(e?.rps, n?.rps),
+      cpu_vs_node: ratio(e?.cpu_us_per_req, n?.cpu_us_per_req),
+      cpu_vs_bun: ratio(e?.cpu_us_per_req, servers.bun?.cpu_us_per_req),
+      cpu_vs_nginx: ratio(e?.cpu_us_per_req, servers.nginx?.cpu_us_per_req),
+      rps_pipelined_vs_node: ratio(e?.rps_pipelined, n?.rps_pipelined),
+    };
+    const targets = {
+      'rps >= 4x node': ratios.rps_vs_node === null ? null : ratios.rps_vs_node >= 4,
+      'cpu <= 0.25x node': ratios.cpu_vs_node === null ? null : ratios.cpu_vs_node <= 0.25,
+      'cpu <= 0.8x bun': ratios.cpu_vs_bun === null ? null : ratios.cpu_vs_bun <= 0.8,
+      'cpu <= 1.0x nginx': ratios.cpu_vs_nginx === null ? null : ratios.cpu_vs_nginx <= 1.0,
+      'pipelined >= 20x node': ratios.rps_pipelined_vs_node === null ? null : ratios.rps_pipelined_vs_node >= 20,
+    };
+    return {
+      config: { seconds, connections: CONNECTIONS, pipeline: 16, cores, server_cpu: cpus.server, wrk_cpu: cpus.client, quick: opts.quick },
+      servers,
+      ratios,
+      targets,
+    };
+  },
+  table(figures: Figures): string {
+    const servers = figures.servers as Record<string, ServerFigures>;
+    const t = new Table({ head: ['server', 'req/s', 'p99 ms', 'CPU µs/req', 'req/s pipelined ×16', 'CPU µs/req pipelined'] });
+    for (const [name, f] of Object.entries(servers)) t.push([name, f.rps, f.p99_ms, f.cpu_us_per_req, f.rps_pipelined, f.cpu_us_per_req_pipelined]);
+    const targets = figures.targets as Record<string, boolean | null>;
+    const lines = Object.entries(targets).map(([k, v]) => `  ${k}: ${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`);
+    return `${t.toString()}\nratios ${JSON.stringify(figures.ratios)}\ntargets:\n${lines.join('\n')}`;
+  },
+};
