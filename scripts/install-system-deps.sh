@@ -4,8 +4,10 @@
 #   wrk:            the HTTP load generator of the benchmarks and the lab
 #   chromium:       opens the lab's report in the browser tests
 #   procps:         ps/pgrep for leftover-process checks
+#   curl:           a real HTTP client for the HTTP server tests
+#   nginx-light:    the nginx baseline of the HTTP benchmark (bench/http.ts; its service is not started)
 set -euo pipefail
-want=(netcat-openbsd wrk chromium procps)
+want=(netcat-openbsd wrk chromium procps curl nginx-light)
 missing=()
 for p in "${want[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
