@@ -122,7 +122,9 @@ export async function runExperiments(opts: RunOptions): Promise<{ results: LabRe
         if (wasAborted) {
           await cleanup.disposeAll();
           // let the experiment unwind (its awaits reject once its workers are gone)
-          await Promise.race([run.catch(() => {}), new Promise((r) => setTimeout(r, ABORT_GRACE_MS).unref())]);
+          let grace: NodeJS.Timeout | undefined;
+          await Promise.race([run.catch(() => {}), new Promise((r) => (grace = setTimeout(r, ABORT_GRACE_MS)))]);
+          clearTimeout(grace);
         }
         record = { ...base, status: wasAborted ? 'aborted' : 'failed', durationMs: Math.round(performance.now() - t0), error: (err as Error)?.message ?? String(err) };
         bar.done(wasAborted ? 'aborted' : 'FAILED');
