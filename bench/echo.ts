@@ -3,6 +3,8 @@
  * sending the next, against an evloop echo server and a Node `net` echo server in the same run.
  * Each server runs in its own process pinned to core 1 (`taskset -c 1`); the client is evloop's
  * own (a blocking reactor, no Node loop in the way) in its own process pinned to core 0.
+ * evloop is measured twice: `evloop` is a dedicated reactor process (`runBlocking`, the way the
+ * lab runs servers), `evloop-hosted` the default uv_poll host inside Node's loop.
  * Server CPU per message comes from /proc/PID/stat (utime + stime, in CLK_TCK ticks) over the
  * measured window, so it stays meaningful even when the client is the bottleneck.
  *
@@ -35,12 +37,26 @@ interface ServerFigures {
 
 // ---- child roles --------------------------------------------------------------------------
 
-async function serveEvloop(): Promise<void> {
+/**
+ * `blocking`: the process is all reactor, turns run back to back in `runBlocking` (epoll_wait
+ * blocks on this thread). `hosted`: the default, Node's libuv wakes the loop (uv_poll host).
+ */
+async function serveEvloop(mode: 'blocking' | 'hosted'): Promise<void> {
+  const { createLoop } = await import('../src/loop/loop.js');
   const { createServer } = await import('../src/net/server.js');
   const { EchoProtocol } = await import('../src/net/echo.js');
-  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
-  const addr = (await server.listen()) as { port: number };
-  console.log(`READY ${addr.port}`);
+  const loop = createLoop({ host: mode === 'blocking' ? 'none' : 'auto' });
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0, loop });
+  if (mode === 'hosted') {
+    const addr = (await server.listen()) as { port: number };
+    console.log(`READY ${addr.port}`);
+    return;
+  }
+  let ready = false;
+  server.listen().then((a) => { ready = true; console.log(`READY ${(a as { port: number }).port}`); }, (err) => { throw err; });
+  // the DNS step of listen() needs Node's loop once; then the reactor owns the thread
+  while (!ready) await new Promise((r) => setImmediate(r));
+  loop.runBlocking();
 }
 
 function serveNode(): void {
@@ -158,11 +174,12 @@ function kill(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-async function measure(kind: 'evloop' | 'node', ms: number, pin: boolean, tck: number, log: (l: string) => void): Promise<ServerFigures> {
+async function measure(kind: 'evloop' | 'evloop-hosted' | 'node', ms: number, pin: boolean, tck: number, log: (l: string) => void): Promise<ServerFigures> {
   let server: ChildProcess | undefined;
   let cli: ChildProcess | undefined;
   try {
-    server = spawnRole([kind === 'evloop' ? 'server-evloop' : 'server-node'], pin ? 1 : null);
+    const role = kind === 'node' ? ['server-node'] : ['server-evloop', kind === 'evloop' ? 'blocking' : 'hosted'];
+    server = spawnRole(role, pin ? 1 : null);
     const [, port] = await waitLine(server, /READY (\d+)/);
     cli = spawnRole(['client', port!, String(CLIENTS), String(ms)], pin ? 0 : null);
     await waitLine(cli, /START/);
@@ -192,13 +209,17 @@ export const echoBench: Benchmark = {
     if (!pin) opts.log('taskset not found: processes are not pinned');
     const tck = clkTck();
     const evloop = await measure('evloop', ms, pin, tck, opts.log);
+    const hosted = await measure('evloop-hosted', ms, pin, tck, opts.log);
     const node = await measure('node', ms, pin, tck, opts.log);
     return {
       evloop,
+      'evloop-hosted': hosted,
       'node-net': node,
       ratios: {
         cpu_us_per_msg: Number((evloop.cpu_us_per_msg / node.cpu_us_per_msg).toFixed(3)),
         msgs_per_s: Number((evloop.msgs_per_s / node.msgs_per_s).toFixed(3)),
+        hosted_cpu_us_per_msg: Number((hosted.cpu_us_per_msg / node.cpu_us_per_msg).toFixed(3)),
+        hosted_msgs_per_s: Number((hosted.msgs_per_s / node.msgs_per_s).toFixed(3)),
       },
       params: { message_bytes: MSG_SIZE, clients: CLIENTS, seconds_each: ms / 1000, pinned: pin, clk_tck: tck },
     };
@@ -212,6 +233,7 @@ export const echoBench: Benchmark = {
     return [
       `${'server'.padEnd(10)} ${'msgs/s'.padStart(10)} ${'µs CPU/msg'.padStart(14)} ${'client CPU%'.padStart(12)}`,
       row('evloop', e),
+      row('evloop-h', f['evloop-hosted'] as ServerFigures),
       row('node-net', n),
       `CPU/msg ratio ${r.cpu_us_per_msg} (target <= ${CPU_TARGET}: ${r.cpu_us_per_msg <= CPU_TARGET ? 'met' : 'NOT met'})`,
       `msgs/s ratio ${r.msgs_per_s} (target >= ${RATE_TARGET}: ${r.msgs_per_s >= RATE_TARGET ? 'met' : 'NOT met'})`,
@@ -221,7 +243,7 @@ export const echoBench: Benchmark = {
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const [role, ...args] = process.argv.slice(2);
-  if (role === 'server-evloop') await serveEvloop();
+  if (role === 'server-evloop') await serveEvloop(args[0] === 'hosted' ? 'hosted' : 'blocking');
   else if (role === 'server-node') serveNode();
   else if (role === 'client') await client(Number(args[0]), Number(args[1]), Number(args[2]));
 }

@@ -246,27 +246,32 @@ export class SocketTransport implements Transport {
 
   #readIntoProtocol(): void {
     const p = this.#protocol as BufferedProtocol;
-    let buf: Uint8Array;
-    try {
-      buf = p.getBuffer(READ_SIZE);
-    } catch (err) {
-      return this.#protocolFailed(err);
-    }
-    if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
-      return this.#protocolFailed(new EvloopError('ERR_INVALID_RETURN', 'BufferedProtocol.getBuffer must return a non-empty Uint8Array'));
-    }
-    const n = recv(this.#fd, buf, 0, buf.byteLength);
-    if (n > 0) {
+    const strategy = readStrategy();
+    for (let i = 0; i < MAX_READS_PER_EVENT; i++) {
+      let buf: Uint8Array;
       try {
-        p.bufferUpdated(n);
+        buf = p.getBuffer(READ_SIZE);
       } catch (err) {
-        this.#protocolFailed(err);
+        return this.#protocolFailed(err);
       }
-      return;
+      if (!(buf instanceof Uint8Array) || buf.byteLength === 0) {
+        return this.#protocolFailed(new EvloopError('ERR_INVALID_RETURN', 'BufferedProtocol.getBuffer must return a non-empty Uint8Array'));
+      }
+      const n = recv(this.#fd, buf, 0, buf.byteLength);
+      if (n > 0) {
+        try {
+          p.bufferUpdated(n);
+        } catch (err) {
+          return this.#protocolFailed(err);
+        }
+        if (strategy === 'once' || (strategy === 'short' && n < buf.byteLength)) return;
+        if ((this.#flags & (F_READING | F_CLOSING)) !== F_READING) return;
+        continue;
+      }
+      if (n === 0) return this.#eofReceived();
+      if (-n === E.EAGAIN || -n === E.EINTR) return;
+      return this.#fatal(new SysError(-n, 'read'));
     }
-    if (n === 0) return this.#eofReceived();
-    if (-n === E.EAGAIN || -n === E.EINTR) return;
-    this.#fatal(new SysError(-n, 'read'));
   }
 
   #eofReceived(): void {
