@@ -16,6 +16,7 @@ import { HttpParser, type HttpMessageHead } from '../parser.js';
 import { abortError, ClientTimeoutError, HTTP_CLIENT_CODES, HttpClientError } from './errors.js';
 import { writeRequest, type PreparedBody, type SerializedHead, type WriteTarget } from './request-writer.js';
 import { ResponseBody, type BodySource } from './response-body.js';
+import { freshNow, startTimer } from './timer.js';
 
 /** Who is told when a connection is free again or gone (the origin pool). */
 export interface ConnectionOwner {
@@ -286,7 +287,7 @@ export class ClientConnection implements Protocol, WriteTarget {
   #armBodyTimer(ex: Exchange): void {
     const ms = ex.opts.bodyTimeoutMs;
     if (ex.messageDone || ex.bodyTimer !== null || !(ms > 0) || !Number.isFinite(ms)) return;
-    ex.lastBodyAt = this.#loop.now();
+    ex.lastBodyAt = freshNow(this.#loop);
     const check = (): void => {
       if (this.#ex !== ex) return;
       ex.bodyTimer = null;
@@ -294,13 +295,12 @@ export class ClientConnection implements Protocol, WriteTarget {
       if (idle >= ms) this.#fail(new ClientTimeoutError(HTTP_CLIENT_CODES.BODY_TIMEOUT, 'waiting for the response body', ms));
       else ex.bodyTimer = this.#loop.callLater(ms - idle, check);
     };
-    ex.bodyTimer = this.#loop.callLater(ms, check);
+    ex.bodyTimer = startTimer(this.#loop, ms, check);
   }
 
   #timer(ms: number, code: string, what: string): TimerHandle | null {
-    if (!(ms > 0) || !Number.isFinite(ms)) return null;
     const ex = this.#ex;
-    return this.#loop.callLater(ms, () => {
+    return startTimer(this.#loop, ms, () => {
       if (this.#ex === ex) this.#fail(new ClientTimeoutError(code, what, ms));
     });
   }

@@ -13,6 +13,7 @@ import type { Loop } from '../../loop/loop.js';
 import type { TimerHandle } from '../../loop/timer.js';
 import { connect } from '../../net/connect.js';
 import { ClientConnection, type ConnectionOwner } from './client-connection.js';
+import { startTimer } from './timer.js';
 import { abortError, ClientTimeoutError, HTTP_CLIENT_CODES, HttpClientError } from './errors.js';
 
 export interface OriginPoolOptions {
@@ -93,12 +94,10 @@ export class OriginPool implements ConnectionOwner {
       ac.abort();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = connectTimeoutMs > 0 && Number.isFinite(connectTimeoutMs)
-      ? this.#o.loop.callLater(connectTimeoutMs, () => {
-        why = new ClientTimeoutError(HTTP_CLIENT_CODES.CONNECT_TIMEOUT, `connecting to ${this.#o.host}:${this.#o.port}`, connectTimeoutMs);
-        ac.abort();
-      })
-      : null;
+    const timer = startTimer(this.#o.loop, connectTimeoutMs, () => {
+      why = new ClientTimeoutError(HTTP_CLIENT_CODES.CONNECT_TIMEOUT, `connecting to ${this.#o.host}:${this.#o.port}`, connectTimeoutMs);
+      ac.abort();
+    });
     try {
       const conn = new ClientConnection(this.#o.loop, this);
       await connect(this.#o.host, this.#o.port, () => conn, { signal: ac.signal, loop: this.#o.loop, noDelay: true });
@@ -140,11 +139,11 @@ export class OriginPool implements ConnectionOwner {
     if (hint > 0) ms = Math.min(ms, Math.max(hint - HINT_MARGIN_MS, 1));
     if (!(ms > 0)) return conn.close();
     this.#idle.push(conn);
-    if (Number.isFinite(ms)) {
-      const timer = this.#o.loop.callLater(ms, () => {
-        this.#idleTimers.delete(conn);
-        conn.close();
-      });
+    const timer = startTimer(this.#o.loop, ms, () => {
+      this.#idleTimers.delete(conn);
+      conn.close();
+    });
+    if (timer !== null) {
       timer.unref(); // an idle pool alone does not keep the process alive
       this.#idleTimers.set(conn, timer);
     }
