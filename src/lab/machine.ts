@@ -12,6 +12,8 @@ export interface MachineInfo {
   node: string;
   memoryGiB: number;
   openFileLimit: { soft: number; hard: number };
+  /** 1, 5 and 15 min load averages when the run started: other work skews CPU shares. */
+  loadAverage: number[];
   date: string;
 }
 
@@ -33,6 +35,7 @@ export function describeMachine(): MachineInfo {
     node: process.version,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     openFileLimit: { soft: limits.soft, hard: limits.hard },
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
     date: new Date().toISOString(),
   };
 }

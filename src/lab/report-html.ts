@@ -109,7 +109,7 @@ ${notes ? `<ul class="notes">${notes}</ul>` : ''}
 </head><body>
 <header>
 <h1>evloop lab${results.quick ? ' (quick run)' : ''}</h1>
-<div class="machine">${esc(m.cpuModel)} · ${m.cores} cores · Linux ${esc(m.kernel)} · Node ${esc(m.node)} · open files ${m.openFileLimit.soft}/${m.openFileLimit.hard} · ${esc(m.date)} · ${(results.durationMs / 1000).toFixed(0)} s${
+<div class="machine">${esc(m.cpuModel)} · ${m.cores} cores · Linux ${esc(m.kernel)} · Node ${esc(m.node)} · open files ${m.openFileLimit.soft}/${m.openFileLimit.hard} · load ${(m.loadAverage ?? []).join(' ')} · ${esc(m.date)} · ${(results.durationMs / 1000).toFixed(0)} s${
     results.aborted ? ' · <b>interrupted: partial results</b>' : ''
   }</div>
 </header>

@@ -5,7 +5,7 @@ import type { LabResults } from './runner.js';
 export function renderTerminal(results: LabResults): string {
   const out: string[] = [];
   const m = results.machine;
-  out.push(`evloop lab${results.quick ? ' (quick)' : ''} — ${m.cpuModel}, ${m.cores} cores, Linux ${m.kernel}, Node ${m.node}`);
+  out.push(`evloop lab${results.quick ? ' (quick)' : ''} — ${m.cpuModel}, ${m.cores} cores, Linux ${m.kernel}, Node ${m.node}, load ${(m.loadAverage ?? []).join(' ')}`);
   for (const r of results.experiments) {
     out.push('', `${r.number ?? '·'}. ${r.name} — ${r.title}`, `   claim:   ${r.claim}`);
     if (r.status !== 'ok') {

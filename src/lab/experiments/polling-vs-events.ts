@@ -30,8 +30,11 @@ const VARIANTS: Variant[] = [
   { id: 'event', label: 'event-driven (epoll)', params: { mode: 'event', sleepMs: 0 } },
 ];
 
-/** "Wastes CPU": the busy poller uses at least this share of a core… */
-const BUSY_WASTE_MIN_PCT = 25;
+/**
+ * "Wastes CPU": the busy poller uses at least this share of a core (it takes all it can get: on
+ * a loaded machine that is its fair share, not 100%)…
+ */
+const BUSY_WASTE_MIN_PCT = 10;
 /** …and at least this many times the event-driven waiter's CPU… */
 const CPU_RATIO_MIN = 10;
 /** …while the event-driven waiter still notices an event within this many µs (p50). */
@@ -107,7 +110,11 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     `busy polling used ${busy.cpuPct}% of a core to notice ${busy.events} sparse events in ${fmtUs(busy.latencyUs.p50)} (p50); ` +
     `the event-driven waiter used ${event.cpuPct}% (${Number.isFinite(cpuRatio) ? times(cpuRatio) : '∞×'} less CPU) and noticed them in ${fmtUs(event.latencyUs.p50)} (p50, p99 ${fmtUs(event.latencyUs.p99)}); ` +
     `sleeping pollers trade one for the other: ${sleepers.map((s) => `${s.label.replace('polling ', '')} ${s.cpuPct}% CPU, p50 ${fmtUs(s.latencyUs.p50)}`).join('; ')}: ` +
-    (holds === true ? 'claim holds' : holds === 'partly' ? `claim partly holds (${wastes ? '' : 'busy polling did not waste a clear share of CPU; '}${eventFast ? '' : 'the event-driven waiter was slower than 1 ms'})` : 'claim does not hold here');
+    (holds === true
+      ? 'claim holds'
+      : holds === 'partly'
+        ? `claim partly holds (${[wastes ? '' : `busy polling got only ${busy.cpuPct}% of a core or ${Number.isFinite(cpuRatio) ? times(cpuRatio) : '∞×'} the waiter's CPU`, eventFast ? '' : 'the event-driven waiter was slower than 1 ms'].filter(Boolean).join('; ')})`
+        : 'claim does not hold here');
 
   return {
     figures: { durationMs, meanIntervalMs: meanMs, variants: figures, cpuRatioBusyOverEvent: Number.isFinite(cpuRatio) ? round(cpuRatio, 1) : null, thresholds: { busyWasteMinPct: BUSY_WASTE_MIN_PCT, cpuRatioMin: CPU_RATIO_MIN, eventP50MaxUs: EVENT_P50_MAX_US } },
