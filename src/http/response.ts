@@ -39,6 +39,19 @@ export const R_KEEP_ALIVE = 4; // the request allows another one after it
 
 type Body = string | Uint8Array;
 
+/** The head of the last response sent through the fast path, and what it was built from. */
+const lastHead = {
+  prepared: null as PreparedHeaders | null,
+  status: 0,
+  bodyLength: -1,
+  req: -1,
+  date: '',
+  noBody: false,
+  keepAlive: false,
+  contentLength: -1,
+  bytes: Buffer.alloc(0),
+};
+
 /**
  * @example
  * function handler(req: ServerRequest, res: ServerResponse) {
@@ -255,6 +268,22 @@ export class ServerResponse {
   #sendHead(bodyLength: number): void {
     const owner = this.#owner;
     const status = this.statusCode;
+    // The same head as the previous response (hello world, a JSON API with prepared headers)?
+    // Then copy its bytes instead of building and encoding the string again.
+    const h = lastHead;
+    if (
+      this.#names === null && h.prepared === this.#prepared && h.status === status && h.bodyLength === bodyLength &&
+      h.req === this.#req && h.date === owner.dateLine && bodyLength >= 0 && !owner.draining
+    ) {
+      this.#state = S_STREAMING;
+      this.#noBody = h.noBody;
+      this.#keepAlive = h.keepAlive;
+      if (h.contentLength >= 0) this.#contentLength = h.contentLength;
+      if (this.#closed) return;
+      writeBytes(owner, h.bytes);
+      owner.responseStarted(this);
+      return;
+    }
     if (!isValidStatus(status)) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `invalid status code ${String(status)}`);
     const req = this.#req;
     const flags = this.#flags;
@@ -288,7 +317,22 @@ export class ServerResponse {
     }
     this.#keepAlive = keepAlive;
     if (this.#closed) return;
-    writeLatin1(owner, head + '\r\n');
+    head += '\r\n';
+    if (this.#names === null && bodyLength >= 0 && !owner.draining) {
+      const c = lastHead;
+      c.prepared = this.#prepared;
+      c.status = status;
+      c.bodyLength = bodyLength;
+      c.req = req;
+      c.date = owner.dateLine;
+      c.noBody = this.#noBody;
+      c.keepAlive = keepAlive;
+      c.contentLength = this.#contentLength;
+      c.bytes = Buffer.from(head, 'latin1');
+      writeBytes(owner, c.bytes);
+    } else {
+      writeLatin1(owner, head);
+    }
     owner.responseStarted(this);
   }
 
