@@ -51,7 +51,8 @@ describe('the request head', () => {
 describe('request bodies against Node http', () => {
   const echo = () =>
     startNodeServer(async (req, res) => {
-      const body = await readAll(req);
+      const body = await readAll(req).catch(() => null); // a client that gives up mid-body
+      if (body === null) return;
       res.end(JSON.stringify({ te: req.headers['transfer-encoding'] ?? null, cl: req.headers['content-length'] ?? null, len: body.length, text: body.length < 100 ? body.toString() : '' }));
     });
 
