@@ -8,6 +8,10 @@
  * /proc/PID/stat (utime+stime of the server and its children over the run / requests), and
  * req/s with 16 requests pipelined per write (wrk + a Lua script; wrk's percentiles are not
  * meaningful there, so none are reported).
+ *
+ * The machines this runs on are shared: all servers start at once and the measurements
+ * interleave (3 rounds × 3 s per server and mode; --quick: 1 round × 1 s), each figure the
+ * median of its rounds, so a burst of outside load does not land on one server only.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -194,42 +198,67 @@ function wrk(cpu: string, port: number, seconds: number, script?: string): Promi
   });
 }
 
-async function measure(spec: ServerSpec, seconds: number, cpus: { server: string; client: string }, pipeScript: string, log: (l: string) => void): Promise<ServerFigures> {
+interface Running {
+  spec: ServerSpec;
+  child: ChildProcess;
+  port: number;
+}
+
+async function startServer(spec: ServerSpec, cpu: string): Promise<Running> {
   const port = await freePort();
-  const child = spec.start(port, cpus.server);
+  const child = spec.start(port, cpu);
   try {
     await waitListening(child, port, spec.name);
-    await wrk(cpus.client, port, Math.max(1, Math.round(seconds / 3))); // warm-up (JIT, caches)
-    let t0 = cpuTicks(child.pid!);
-    const plain = await wrk(cpus.client, port, seconds);
-    let t1 = cpuTicks(child.pid!);
-    const cpuPlain = ((t1 - t0) / CLK_TCK) * 1e6 / Math.max(1, plain.requests);
-    t0 = cpuTicks(child.pid!);
-    const piped = await wrk(cpus.client, port, seconds, pipeScript);
-    t1 = cpuTicks(child.pid!);
-    const cpuPiped = ((t1 - t0) / CLK_TCK) * 1e6 / Math.max(1, piped.requests);
-    const f: ServerFigures = {
-      rps: Math.round(plain.rps),
-      p99_ms: plain.p99_ms,
-      cpu_us_per_req: round2(cpuPlain),
-      rps_pipelined: Math.round(piped.rps),
-      cpu_us_per_req_pipelined: round2(cpuPiped),
-      requests: plain.requests + piped.requests,
-      non_2xx: plain.non_2xx + piped.non_2xx,
-    };
-    log(`${spec.name}: ${f.rps} req/s, p99 ${f.p99_ms} ms, ${f.cpu_us_per_req} µs CPU/req; pipelined ${f.rps_pipelined} req/s, ${f.cpu_us_per_req_pipelined} µs CPU/req`);
-    return f;
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise<void>((r) => {
-      if (child.exitCode !== null || child.signalCode !== null) return r();
-      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        r();
-      });
-    });
+  } catch (err) {
+    await stopServer(child);
+    throw err;
   }
+  return { spec, child, port };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise<void>((r) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+  });
+}
+
+interface Sample {
+  rps: number;
+  p99_ms: number;
+  cpu: number;
+  requests: number;
+  non_2xx: number;
+}
+
+/** One wrk run against one server, with the server's CPU time over it. */
+async function sample(s: Running, cpu: string, seconds: number, script?: string): Promise<Sample> {
+  const t0 = cpuTicks(s.child.pid!);
+  const w = await wrk(cpu, s.port, seconds, script);
+  const t1 = cpuTicks(s.child.pid!);
+  return { rps: w.rps, p99_ms: w.p99_ms, cpu: ((t1 - t0) / CLK_TCK) * 1e6 / Math.max(1, w.requests), requests: w.requests, non_2xx: w.non_2xx };
+}
+
+function summarize(plain: Sample[], piped: Sample[]): ServerFigures {
+  const med = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = v.length >> 1;
+    return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+  };
+  return {
+    rps: Math.round(med(plain.map((x) => x.rps))),
+    p99_ms: med(plain.map((x) => x.p99_ms)),
+    cpu_us_per_req: round2(med(plain.map((x) => x.cpu))),
+    rps_pipelined: Math.round(med(piped.map((x) => x.rps))),
+    cpu_us_per_req_pipelined: round2(med(piped.map((x) => x.cpu))),
+    requests: [...plain, ...piped].reduce((a, x) => a + x.requests, 0),
+    non_2xx: [...plain, ...piped].reduce((a, x) => a + x.non_2xx, 0),
+  };
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -239,7 +268,8 @@ export const httpBench: Benchmark = {
   name: 'http',
   description: 'hello world over keep-alive (64 conns), plain and pipelined ×16: evloop vs Node http, nginx, Bun (wrk, pinned cores)',
   async run(opts: BenchOptions): Promise<Figures> {
-    const seconds = opts.quick ? 1 : 5;
+    const seconds = opts.quick ? 1 : 3;
+    const rounds = opts.quick ? 1 : 3;
     const cores = availableParallelism();
     const cpus = cores >= 2 ? { server: '1', client: '0' } : { server: '0', client: '0' };
     const dir = mkdtempSync(join(tmpdir(), 'evloop-bench-http-'));
@@ -257,9 +287,27 @@ export const httpBench: Benchmark = {
     if (bun) specs.push({ name: 'bun', start: (port, cpu) => pinned(cpu, bun, [join(FIXTURES, 'http-bun.ts'), String(port)]) });
     else opts.log('bun not found (scripts/install-bun.sh fetches one): skipped');
     const servers: Record<string, ServerFigures> = {};
+    // Every server runs for the whole benchmark (idle ones cost nothing) and the rounds
+    // interleave them, so a burst of load from elsewhere on the machine hits all of them alike;
+    // each figure is the median over the rounds.
+    const running: Running[] = [];
     try {
-      for (const s of specs) servers[s.name] = await measure(s, seconds, cpus, pipeScript, opts.log);
+      for (const s of specs) running.push(await startServer(s, cpus.server));
+      for (const r of running) await wrk(cpus.client, r.port, 1); // warm-up (JIT, caches)
+      const plain = new Map<string, Sample[]>();
+      const piped = new Map<string, Sample[]>();
+      for (let round = 0; round < rounds; round++) {
+        for (const r of running) {
+          const a = await sample(r, cpus.client, seconds);
+          const b = await sample(r, cpus.client, seconds, pipeScript);
+          (plain.get(r.spec.name) ?? plain.set(r.spec.name, []).get(r.spec.name)!).push(a);
+          (piped.get(r.spec.name) ?? piped.set(r.spec.name, []).get(r.spec.name)!).push(b);
+          opts.log(`round ${round + 1}/${rounds} ${r.spec.name}: ${Math.round(a.rps)} req/s, ${a.cpu.toFixed(2)} µs CPU/req; pipelined ${Math.round(b.rps)} req/s, ${b.cpu.toFixed(2)} µs CPU/req`);
+        }
+      }
+      for (const r of running) servers[r.spec.name] = summarize(plain.get(r.spec.name)!, piped.get(r.spec.name)!);
     } finally {
+      for (const r of running) await stopServer(r.child);
       rmSync(dir, { recursive: true, force: true });
     }
     const e = servers.evloop;
@@ -279,7 +327,7 @@ export const httpBench: Benchmark = {
       'pipelined >= 20x node': ratios.rps_pipelined_vs_node === null ? null : ratios.rps_pipelined_vs_node >= 20,
     };
     return {
-      config: { seconds, connections: CONNECTIONS, pipeline: 16, cores, server_cpu: cpus.server, wrk_cpu: cpus.client, quick: opts.quick },
+      config: { seconds, rounds, connections: CONNECTIONS, pipeline: 16, cores, server_cpu: cpus.server, wrk_cpu: cpus.client, quick: opts.quick },
       servers,
       ratios,
       targets,
