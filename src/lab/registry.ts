@@ -21,7 +21,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { number: 4, name: 'polling-vs-events', load: async () => (await import('./experiments/polling-vs-events.js')).experiment },
   { number: 5, name: 'blocking-scan', load: async () => (await import('./experiments/blocking-scan.js')).experiment },
   { number: 6, name: 'shared-state', load: async () => (await import('./experiments/shared-state.js')).experiment },
-  // 7 cpu-vs-io:          { number: 7, name: 'cpu-vs-io', load: async () => (await import('./experiments/cpu-vs-io.js')).experiment },
+  { number: 7, name: 'cpu-vs-io', load: async () => (await import('./experiments/cpu-vs-io.js')).experiment },
 ];
 
 /** Names from the issue that have no implementation yet (refused with a clear message). */

@@ -28,12 +28,15 @@ export interface LoadResult {
   errors: { connect: number; reset: number; timeout: number; status: number };
   /** connections opened in total (reconnects included) */
   connects: number;
+  /** the measured window in CLOCK_MONOTONIC ns (strings), to match the server's own samples */
+  window: [string, string];
 }
 
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: lab\r\n\r\n');
 const p = JSON.parse(process.argv[2] ?? '{}') as LoadParams;
 const loop = createLoop();
 const start = performance.now();
+const startNs = process.hrtime.bigint();
 const measureFrom = start + p.warmupMs;
 const endAt = measureFrom + p.durationMs;
 const latencies: number[] = [];
@@ -127,6 +130,7 @@ loop.callLater(endAt - start, () => {
     latency: summarizeUs(latencies),
     errors,
     connects,
+    window: [String(startNs + BigInt(Math.round(p.warmupMs * 1e6))), String(startNs + BigInt(Math.round((p.warmupMs + p.durationMs) * 1e6)))],
   };
   for (const c of clients) {
     c.sentAt = 0;
