@@ -153,6 +153,15 @@ describe('keep-alive pool', () => {
       await waitFor(() => Object.values(client.stats())[0]!.open === 0, 'the connection to be dropped');
     }));
 
+  it('bytes right behind a response, in the same packet, make the client drop the connection', () =>
+    noFdLeak(async (use) => {
+      const srv = await startRawServer((s) => s.on('data', () => s.write(`${OK}HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra`)));
+      const client = use(new Client());
+      assert.equal(await (await client.request(srv.url())).text(), 'ok');
+      assert.equal(await (await client.request(srv.url())).text(), 'ok');
+      assert.equal(srv.connections, 2);
+    }));
+
   it('the idle timeout closes unused connections', () =>
     noFdLeak(async (use) => {
       const srv = await startNodeServer((_req, res) => res.end('ok'));

@@ -143,6 +143,7 @@ export class ClientConnection implements Protocol, WriteTarget {
         };
         signal.addEventListener('abort', ex.onAbort, { once: true });
       }
+      this.#parser.resume();
       this.#parser.expectResponseTo(opts.method);
       writeRequest(this, opts.head, opts.body).then(
         () => {
@@ -185,12 +186,17 @@ export class ClientConnection implements Protocol, WriteTarget {
     }
     ex.gotBytes = true;
     this.#lastGotBytes = true;
+    let consumed: number;
     try {
       // The transport never reuses `data`, so body views into it may be queued without a copy.
-      this.#parser.feed(data);
+      consumed = this.#parser.feed(data);
     } catch (err) {
       if (this.#ex === ex) this.#fail(err as Error);
+      else this.#transport?.abort();
+      return;
     }
+    // The parser pauses at the end of each response: bytes after it answer nothing we sent.
+    if (consumed < data.length) this.#transport?.abort();
   }
 
   eofReceived(): boolean {
@@ -231,7 +237,8 @@ export class ClientConnection implements Protocol, WriteTarget {
   // ---- parser callbacks --------------------------------------------------------------------
 
   #onHead(head: HttpMessageHead): void {
-    const ex = this.#ex!;
+    const ex = this.#ex;
+    if (ex === null) throw new HttpClientError(HTTP_CLIENT_CODES.CONNECTION_CLOSED, 'a response nobody asked for');
     // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one.
     if (head.statusCode < 200 && head.statusCode !== 101) return;
     if (head.upgrade) throw new HttpClientError(HTTP_CLIENT_CODES.UNEXPECTED_UPGRADE, `unexpected upgrade (status ${head.statusCode})`);
@@ -268,6 +275,7 @@ export class ClientConnection implements Protocol, WriteTarget {
   #onMessageComplete(): void {
     const ex = this.#ex!;
     if (ex.body === null) return; // the end of a 1xx
+    this.#parser.pause();
     ex.messageDone = true;
     ex.bodyTimer?.cancel();
     ex.bodyTimer = null;
