@@ -14,7 +14,7 @@ import type { Loop } from '../loop/loop.js';
 import type { BufferedProtocol, Transport } from '../net/protocol.js';
 import { HttpParseError } from './errors.js';
 import { HttpParser, type HttpMessageHead, type HttpParserHandlers, type HttpParserLimits } from './parser.js';
-import { beginDispatch, endDispatch, flushOutputOf, writeLatin1 } from './output.js';
+import { beginDispatch, endDispatch, flushOutput, flushOutputOf, writeLatin1 } from './output.js';
 import { ServerRequest, type RequestOwner } from './request.js';
 import { R_HEAD, R_HTTP10, R_KEEP_ALIVE, ServerResponse, type ResponseOwner } from './response.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
@@ -120,7 +120,8 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     } finally {
       endDispatch();
     }
-    flushOutputOf(this);
+    // whoever owns the cork (a handler may have written to another connection's response)
+    flushOutput();
   }
 
   eofReceived(): boolean {
@@ -349,7 +350,7 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
       } finally {
         endDispatch();
       }
-      flushOutputOf(this);
+      flushOutput();
     }
     if (!parser.paused && !this.#closing && !this.#writePaused) this.transport?.resumeReading();
   }
