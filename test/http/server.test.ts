@@ -294,4 +294,33 @@ describe('HTTP server', () => {
       assert.doesNotMatch(r.text, /Set-Cookie/);
     });
   });
+  it('survives hostile input: mutated and random requests never crash it, hang past the timeout or get a handler call for garbage', async () => {
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const valid = 'POST /p?q=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+    const inputs: Buffer[] = [];
+    for (let i = 0; i < 150; i++) {
+      const b = Buffer.from(valid, 'latin1');
+      for (let k = 0, m = 1 + rand(4); k < m; k++) b[rand(b.length)] = rand(256);
+      inputs.push(b);
+    }
+    for (let i = 0; i < 50; i++) inputs.push(Buffer.from(Array.from({ length: 1 + rand(300) }, () => rand(256))));
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      await req.body().catch(() => {});
+      if (!res.closed) res.end('ok');
+    };
+    await withServer(handler, { headersTimeoutMs: 300, bodyTimeoutMs: 300, keepAliveTimeoutMs: 300 }, async ({ port, errors }) => {
+      const results = await Promise.all(inputs.map((b) => raw(port, [b], { timeoutMs: 3000 })));
+      for (const r of results) {
+        assert.ok(r.closed, 'every connection ends by the timeouts at the latest');
+        for (const st of statuses(r.text)) assert.ok([200, 400, 408, 413, 417, 431, 501, 505].includes(st), `status ${st}`);
+      }
+      assert.deepEqual(errors, [], 'no handler failed');
+      const ok = await raw(port, [GET()], { until: (t) => t.endsWith('ok') });
+      assert.deepEqual(statuses(ok.text), [200]);
+    });
+  });
 });
