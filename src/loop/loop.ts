@@ -155,6 +155,10 @@ export class Loop implements HostedLoop {
    */
   callLater(delayMs: number, callback: () => void): TimerHandle {
     assertNonNegativeFinite('delayMs', delayMs);
+    // Inside a turn the cached time is at most one turn old (libuv's rule). Outside a turn (a
+    // promise continuation, a Node callback) it may be as old as the last turn, seconds ago on
+    // an idle loop, which would make the timer fire early: refresh it first.
+    if (!this.#inTurn) this.#now = this.clock.now();
     return this.callAt(this.#now + delayMs, callback);
   }
 

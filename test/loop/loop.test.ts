@@ -186,10 +186,10 @@ describe('the loop on virtual time', () => {
     it('is 0 for a timer already overdue', () => {
       loop.callLater(5, () => {});
       loop.clock.advance(20);
-      loop.callLater(100, () => {});
+      loop.callLater(100, () => {}); // armed outside a turn: from the current time (20), due at 120
       loop.runOnce(-1);
       assert.equal(loop.stats().timersFired, 1);
-      assert.equal(loop.poller.waits.at(-1), 80, 'the overdue one fired; the wait is until the next');
+      assert.equal(loop.poller.waits.at(-1), 100, 'the overdue one fired; the wait is until the next');
     });
   });
 
@@ -420,5 +420,22 @@ describe('the loop on a real poller', () => {
       close(efd);
     }
     fdsBack();
+  });
+});
+
+describe('timers armed outside a turn', () => {
+  it('measure their delay from the current time, not from the last turn', async () => {
+    const loop = createLoop();
+    try {
+      // an idle period after the loop last ran: the cached time goes stale
+      loop.callSoon(() => {});
+      await loop.idle();
+      await new Promise((r) => setTimeout(r, 60));
+      const armed = performance.now();
+      const fired = await new Promise<number>((resolve) => loop.callLater(40, () => resolve(performance.now())));
+      assert.ok(fired - armed >= 39, `a 40 ms timer armed outside a turn fired after ${(fired - armed).toFixed(1)} ms`);
+    } finally {
+      loop.close();
+    }
   });
 });
