@@ -89,4 +89,8 @@ export interface Transport {
   setKeepAlive(on: boolean, idleSecs?: number): void;
   /** The socket's fd (for diagnostics; do not close it yourself). -1 once closed. */
   readonly fd: number;
+  /** Keep the loop alive while the connection is open (the default). */
+  ref(): void;
+  /** Let the loop end while the connection is open (an idle pooled connection). */
+  unref(): void;
 }

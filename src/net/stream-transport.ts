@@ -53,6 +53,7 @@ const F_WROTE_EOF = 16; // shutdown(SHUT_WR) done
 const F_WRITE_PAUSED = 32; // protocol.pauseWriting was called
 const F_BUFFERED = 64; // the protocol is a BufferedProtocol
 const F_TCP = 128;
+const F_UNREF = 256; // unref() called: the connection does not keep the loop alive
 
 /** Who wants to know when a transport is gone (the server counting its connections). */
 export interface TransportOwner {
@@ -111,6 +112,7 @@ export class SocketTransport implements Transport {
     try {
       if (this.#watcher === null) this.#watcher = this.#loop.watch(this.#fd, READABLE, SocketTransport.#dispatch);
       else this.#watcher.setInterest(READABLE);
+      if (this.#flags & F_UNREF) this.#watcher.unref();
     } catch (err) {
       if (this.#watcher !== null && !this.#watcher.closed) this.#watcher.close();
       this.#watcher = null;
@@ -121,6 +123,18 @@ export class SocketTransport implements Transport {
       throw err;
     }
     this.#callProtocol(() => this.#protocol.connectionMade(this));
+  }
+
+  /** Keep the loop alive while this connection is open (the default). */
+  ref(): void {
+    this.#flags &= ~F_UNREF;
+    this.#watcher?.ref();
+  }
+
+  /** Let the loop (and the process) end while this connection is open, e.g. idle in a pool. */
+  unref(): void {
+    this.#flags |= F_UNREF;
+    this.#watcher?.unref();
   }
 
   get fd(): number {

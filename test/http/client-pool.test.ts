@@ -220,3 +220,26 @@ describe('keep-alive pool', () => {
       assert.deepEqual(Object.values(client.stats())[0], { open: 0, idle: 0, queued: 0, created: 2 });
     }));
 });
+
+describe('an idle pool and process exit', () => {
+  it('lets a process exit while its keep-alive connection sits idle in the pool', () =>
+    noFdLeak(async () => {
+      const srv = await startNodeServer((_req, res) => res.end('ok'));
+      const { execFile } = await import('node:child_process');
+      const script = [
+        `import { Client } from ${JSON.stringify(new URL('../../src/http/client/index.ts', import.meta.url).href)};`,
+        'const client = new Client({ idleTimeoutMs: 30000 });',
+        `const res = await client.request(${JSON.stringify(srv.url('/'))});`,
+        'console.log(await res.text());',
+      ].join('\n');
+      const started = performance.now();
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+      assert.equal(out.trim(), 'ok');
+      assert.equal(srv.connections, 1, 'the request kept its connection alive (it went to the pool)');
+      assert.ok(performance.now() - started < 15_000, 'the child exited long before the 30 s idle timeout');
+    }));
+});

@@ -100,6 +100,12 @@ export class ClientConnection implements Protocol, WriteTarget {
     return this.#keepAliveHintMs;
   }
 
+  /** Whether this connection keeps the process alive: not while it sits idle in the pool. */
+  setRef(on: boolean): void {
+    if (on) this.#transport?.ref();
+    else this.#transport?.unref();
+  }
+
   get closed(): boolean {
     return this.#closed || this.#transport === null || this.#transport.isClosing;
   }

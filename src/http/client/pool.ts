@@ -66,7 +66,10 @@ export class OriginPool implements ConnectionOwner {
       const conn = this.#idle.pop();
       if (conn === undefined) break;
       this.#clearIdleTimer(conn);
-      if (!conn.closed) return Promise.resolve(conn);
+      if (!conn.closed) {
+        conn.setRef(true);
+        return Promise.resolve(conn);
+      }
     }
     if (this.#open < this.#o.maxSockets) return this.#connect(signal, connectTimeoutMs);
     return new Promise((resolve, reject) => {
@@ -139,6 +142,7 @@ export class OriginPool implements ConnectionOwner {
     if (hint > 0) ms = Math.min(ms, Math.max(hint - HINT_MARGIN_MS, 1));
     if (!(ms > 0)) return conn.close();
     this.#idle.push(conn);
+    conn.setRef(false); // an idle pool alone does not keep the process alive
     const timer = startTimer(this.#o.loop, ms, () => {
       this.#idleTimers.delete(conn);
       conn.close();
