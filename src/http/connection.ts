@@ -31,6 +31,7 @@ export interface ConnectionHost {
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly sendTimeoutMs: number;
   readonly draining: boolean;
   readonly dateLine: string;
   connectionOpened(c: HttpConnection): void;
@@ -57,6 +58,8 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
   transport: Transport | null = null;
   /** Loop time after which checkTimeout acts. */
   deadline = Infinity;
+  /** Loop time by which a paused write buffer must have drained to its low-water mark. */
+  sendDeadline = Infinity;
   #host: ConnectionHost;
   #parser: HttpParser;
   #phase = P_HEAD;
@@ -157,12 +160,14 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
 
   pauseWriting(): void {
     this.#writePaused = true;
+    this.sendDeadline = this.#host.loop.now() + this.#host.sendTimeoutMs;
     // a client that does not read its responses gets no more requests parsed: memory stays bounded
     this.transport?.pauseReading();
   }
 
   resumeWriting(): void {
     this.#writePaused = false;
+    this.sendDeadline = Infinity;
     const d = this.#drain;
     if (d !== null) {
       this.#drain = null;
@@ -288,7 +293,14 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
 
   /** Called by the server's sweep: acts if the deadline passed. */
   checkTimeout(now: number): void {
-    if (now < this.deadline || this.#closing) return;
+    if (this.#closing) return;
+    if (now >= this.sendDeadline) {
+      // the client stopped reading what we send: nothing more can be said to it
+      this.#res?.markClosed();
+      this.abort();
+      return;
+    }
+    if (now < this.deadline) return;
     const phase = this.#phase;
     if (phase === P_HEAD && this.#headStarted) this.#sendErrorAndClose(408);
     else if (phase === P_BODY) {

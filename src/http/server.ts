@@ -37,6 +37,11 @@ export interface HttpServerOptions {
   /** Each piece of a request body must follow the previous one within this (408). Default 30 s. */
   bodyTimeoutMs?: number;
   /**
+   * A client that stops reading: once the write buffer is over its high-water mark it must
+   * drain within this, else the connection is aborted. Default 30 s.
+   */
+  sendTimeoutMs?: number;
+  /**
    * Where handler exceptions go (the client gets a 500). Default: the loop's onError if set,
    * else console.error. Never re-thrown: a failing handler does not take the server down.
    */
@@ -72,6 +77,7 @@ export class HttpServer implements ConnectionHost {
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly sendTimeoutMs: number;
   draining = false;
   #net: Server;
   #dates: DateCache | null = null;
@@ -95,8 +101,9 @@ export class HttpServer implements ConnectionHost {
     this.headersTimeoutMs = positive('headersTimeoutMs', options.headersTimeoutMs ?? 30_000);
     this.keepAliveTimeoutMs = positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 5_000);
     this.bodyTimeoutMs = positive('bodyTimeoutMs', options.bodyTimeoutMs ?? 30_000);
+    this.sendTimeoutMs = positive('sendTimeoutMs', options.sendTimeoutMs ?? 30_000);
     // deadlines are checked a few times per shortest timeout: at most 25% late
-    this.#sweepMs = Math.max(5, Math.min(1000, Math.min(this.headersTimeoutMs, this.keepAliveTimeoutMs, this.bodyTimeoutMs) / 4));
+    this.#sweepMs = Math.max(5, Math.min(1000, Math.min(this.headersTimeoutMs, this.keepAliveTimeoutMs, this.bodyTimeoutMs, this.sendTimeoutMs) / 4));
     this.#onError = options.onError;
     this.#net = new Server(() => new HttpConnection(this), {
       host: options.host ?? '127.0.0.1',

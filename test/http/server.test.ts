@@ -323,4 +323,28 @@ describe('HTTP server', () => {
       assert.deepEqual(statuses(ok.text), [200]);
     });
   });
+  it('aborts a connection whose client stops reading a streamed response once the send timeout passes', async () => {
+    let outcome = '';
+    const handler = async (_req: ServerRequest, res: ServerResponse): Promise<void> => {
+      const chunk = Buffer.alloc(64 * 1024);
+      try {
+        for (;;) if (!res.write(chunk)) await res.drain();
+      } catch (err) {
+        outcome = (err as { code?: string }).code ?? String(err);
+      }
+    };
+    await withServer(handler, { sendTimeoutMs: 200 }, async ({ port, server }) => {
+      const sock = await open(port);
+      sock.pause();
+      sock.on('error', () => {});
+      sock.write(GET());
+      const start = performance.now();
+      while (outcome === '' && performance.now() - start < 3000) await tick(20);
+      assert.equal(outcome, 'ERR_HTTP_CONNECTION_CLOSED', 'the handler learns that the client is gone');
+      assert.ok(performance.now() - start < 1500);
+      await tick(20);
+      assert.equal(server.connections, 0);
+      sock.destroy();
+    });
+  });
 });
