@@ -347,4 +347,25 @@ describe('HTTP server', () => {
       sock.destroy();
     });
   });
+  it('keeps framing with pipelined bodies: a body read later, and a body the handler never reads', async () => {
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      if (req.target === '/read') {
+        await tick(20);
+        return res.end(`read:${await req.text()}`);
+      }
+      res.end(`skip:${req.target}`); // answers without reading the body: it is discarded
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const body = 'x'.repeat(100_000);
+      const reqs =
+        `POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc` +
+        `POST /skip HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        `POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n` +
+        GET('/last');
+      const r = await raw(port, [reqs], { until: (t) => t.endsWith('skip:/last') });
+      const bodies = [...r.text.matchAll(/\r\n\r\n([a-z]+:[a-z/]+)/g)].map((m) => m[1]);
+      assert.deepEqual(bodies, ['read:abc', 'skip:/skip', 'read:de', 'skip:/last']);
+      assert.equal(r.closed, false);
+    });
+  });
 });
