@@ -6,6 +6,9 @@ import { EvloopError } from '../errors.js';
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   timers: async () => (await import('../../bench/timers.js')).timersBench,
   pollers: async () => (await import('../../bench/pollers.js')).pollersBench,
+  echo: async () => (await import('../../bench/echo.js')).echoBench,
+  'idle-connections': async () => (await import('../../bench/idle-connections.js')).idleConnectionsBench,
+  'http-parser': async () => (await import('../../bench/http-parser.js')).httpParserBench,
   http: async () => (await import('../../bench/http.js')).httpBench,
 };
 

@@ -11,7 +11,7 @@ import { accept, bind, close, E, listen, localAddress, recv, send, socket, setNo
 export interface DemoOptions {
   clients?: number;
   messages?: number;
-  poller?: string;
+  poller?: PollerName | 'auto';
 }
 
 /** Serves echo on the loop until `stop()`; returns the port. */
@@ -81,7 +81,7 @@ function pingPong(port: number, messages: number): Promise<void> {
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const clients = opts.clients ?? 10;
   const messages = opts.messages ?? 2000;
-  const loop = createLoop({ poller: opts.poller as PollerName | undefined });
+  const loop = createLoop({ poller: opts.poller });
   const server = serveEcho(loop);
   console.log(`evloop: echo server on the reactor at 127.0.0.1:${server.port} (poller ${loop.poller.name})`);
   const start = performance.now();

@@ -4,6 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EvloopError } from '../errors.js';
+import { POLLER_NAMES } from '../poller/default.js';
+import type { PollerName } from '../poller/poller.js';
 
 export interface Command {
   readonly summary: string;
@@ -44,8 +46,21 @@ export const COMMANDS: Record<string, Command> = {
       (await import('./demo.js')).runDemo({
         clients: intOption(v.clients, 'clients'),
         messages: intOption(v.messages, 'messages'),
-        poller: v.poller as string | undefined,
+        poller: pollerOption(v.poller),
       }),
+  },
+  echo: {
+    summary: 'a TCP echo server on the reactor (for users and benchmarks); stops on SIGINT/SIGTERM',
+    usage: 'evloop echo [--port 7000] [--host 127.0.0.1] [--poller epoll|poll|select]',
+    options: { port: { type: 'string' }, host: { type: 'string' }, poller: POLLER_OPTION },
+    run: async (v) => {
+      await (await import('./echo.js')).runEcho({
+        port: portOption(v.port, 7000),
+        host: (v.host as string | undefined) ?? '127.0.0.1',
+        poller: pollerOption(v.poller),
+      });
+      return 0;
+    },
   },
   bench: {
     summary: 'run a benchmark from bench/ (`evloop bench --list` names them)',
@@ -54,6 +69,21 @@ export const COMMANDS: Record<string, Command> = {
     run: async (v, pos) => (await import('./bench.js')).runBench(pos, { json: !!v.json, quick: !!v.quick, list: !!v.list }),
   },
 };
+
+function portOption(value: string | boolean | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new EvloopError('ERR_INVALID_ARG', `--port must be an integer from 0 to 65535, got ${String(value)}`);
+  return n;
+}
+
+function pollerOption(value: string | boolean | undefined): PollerName | 'auto' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'auto' && !(POLLER_NAMES as readonly string[]).includes(value as string)) {
+    throw new EvloopError('ERR_INVALID_ARG', `--poller must be one of ${POLLER_NAMES.join(', ')}, got ${String(value)}`);
+  }
+  return value as PollerName | 'auto';
+}
 
 function intOption(value: string | boolean | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

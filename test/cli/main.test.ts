@@ -17,7 +17,7 @@ describe('the evloop command', () => {
   it('lists its subcommands with --help and exits 0', async () => {
     const r = await evloop(['--help']);
     assert.equal(r.code, 0);
-    for (const name of ['start', 'demo', 'bench']) assert.match(r.stdout, new RegExp(`^  ${name}\\b`, 'm'));
+    for (const name of ['start', 'lab', 'demo', 'echo', 'bench']) assert.match(r.stdout, new RegExp(`^  ${name}\\b`, 'm'));
   });
 
   it('rejects an unknown command with exit code 2 and the list of commands', async () => {
@@ -68,5 +68,44 @@ describe('the evloop command', () => {
     const f = JSON.parse(r.stdout);
     assert.ok(f.evloop_ms > 0 && f.node_settimeout_ms > 0);
     assert.equal(f.timers, 100_000);
+  });
+});
+
+describe('evloop echo', () => {
+  it('serves TCP echo on the given port until SIGTERM, then exits 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const net = await import('node:net');
+    const child = spawn(process.execPath, [bin, 'echo', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out);
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code} before listening`)));
+      });
+      const port = Number(/:(\d+)/.exec(line)?.[1]);
+      assert.ok(port > 0, line);
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const c = net.connect(port, '127.0.0.1', () => c.end('ping'));
+        let got = '';
+        c.on('data', (d) => (got += d));
+        c.on('close', () => resolve(got));
+        c.on('error', reject);
+      });
+      assert.equal(echoed, 'ping');
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a bad poller name with exit code 2', async () => {
+    const r = await evloop(['echo', '--poller', 'kqueue']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--poller must be one of epoll, poll, select/);
   });
 });
