@@ -23,3 +23,5 @@ export { check, socket, bind, listen, accept, connect as connectSocket, localAdd
 export { connect, createServer, Server, type Protocol, type Transport } from './net/index.js';
 export { createHttpServer, HttpServer, type HttpServerOptions } from './http/server.js';
 export type { HttpHandler } from './http/connection.js';
+// HTTP/1.1: parser, server, fetch adapter, multi-core, client.
+export * from './http/index.js';

@@ -62,6 +62,18 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  serve: {
+    summary: 'the demo HTTP server: GET / hello, POST /echo, GET /stats; --workers N shares the port',
+    usage: 'evloop serve [--port 8080] [--host 127.0.0.1] [--workers N] [--poller epoll|poll|select]',
+    options: { port: { type: 'string' }, host: { type: 'string' }, workers: { type: 'string' }, poller: POLLER_OPTION },
+    run: async (v) =>
+      (await import('./serve.js')).runServe({
+        port: portOption(v.port, 8080),
+        host: (v.host as string | undefined) ?? '127.0.0.1',
+        workers: intOption(v.workers, 'workers') ?? 1,
+        poller: pollerOption(v.poller),
+      }),
+  },
   bench: {
     summary: 'run a benchmark from bench/ (`evloop bench --list` names them)',
     usage: 'evloop bench <name> [--json] [--quick] | evloop bench --list',

@@ -17,7 +17,7 @@ describe('the evloop command', () => {
   it('lists its subcommands with --help and exits 0', async () => {
     const r = await evloop(['--help']);
     assert.equal(r.code, 0);
-    for (const name of ['start', 'lab', 'demo', 'echo', 'bench']) assert.match(r.stdout, new RegExp(`^  ${name}\\b`, 'm'));
+    for (const name of ['start', 'lab', 'demo', 'echo', 'serve', 'bench']) assert.match(r.stdout, new RegExp(`^  ${name}\\b`, 'm'));
   });
 
   it('rejects an unknown command with exit code 2 and the list of commands', async () => {
