@@ -77,6 +77,8 @@ export class Loop implements HostedLoop {
   #host: Host | null = null;
   readonly #hostName: HostName | 'auto';
   #inTurn = false;
+  /** the cached time was refreshed outside a turn and is still current (see callLater) */
+  #timeFresh = false;
   #creatingHost = false;
   #closed = false;
 
@@ -135,6 +137,16 @@ export class Loop implements HostedLoop {
     this.#now = this.clock.now();
   }
 
+  #refreshTimeOutsideTurn(): void {
+    this.#now = this.clock.now();
+    this.#timeFresh = true;
+    queueMicrotask(this.#markTimeStale);
+  }
+
+  #markTimeStale = (): void => {
+    this.#timeFresh = false;
+  };
+
   // ---- scheduling -------------------------------------------------------------------------
 
   /**
@@ -157,8 +169,10 @@ export class Loop implements HostedLoop {
     assertNonNegativeFinite('delayMs', delayMs);
     // Inside a turn the cached time is at most one turn old (libuv's rule). Outside a turn (a
     // promise continuation, a Node callback) it may be as old as the last turn, seconds ago on
-    // an idle loop, which would make the timer fire early: refresh it first.
-    if (!this.#inTurn) this.#now = this.clock.now();
+    // an idle loop, which would make the timer fire early: refresh it, once per run of JS code
+    // (until the next microtask checkpoint), so that timers armed together keep sharing one
+    // deadline and one queue bucket.
+    if (!this.#inTurn && !this.#timeFresh) this.#refreshTimeOutsideTurn();
     return this.callAt(this.#now + delayMs, callback);
   }
 

@@ -186,10 +186,11 @@ describe('the loop on virtual time', () => {
     it('is 0 for a timer already overdue', () => {
       loop.callLater(5, () => {});
       loop.clock.advance(20);
-      loop.callLater(100, () => {}); // armed outside a turn: from the current time (20), due at 120
+      // armed in the same run of code as the first: both count from the same cached time (0)
+      loop.callLater(100, () => {});
       loop.runOnce(-1);
       assert.equal(loop.stats().timersFired, 1);
-      assert.equal(loop.poller.waits.at(-1), 100, 'the overdue one fired; the wait is until the next');
+      assert.equal(loop.poller.waits.at(-1), 80, 'the overdue one fired; the wait is until the next');
     });
   });
 
@@ -437,5 +438,26 @@ describe('timers armed outside a turn', () => {
     } finally {
       loop.close();
     }
+  });
+});
+
+describe('timers armed together outside a turn', () => {
+  it('share one deadline (one queue bucket) when armed in the same run of code', () => {
+    const loop = new TestLoop();
+    const a = loop.callLater(10, () => {});
+    loop.clock.advance(3); // time passes while the same synchronous code goes on
+    const b = loop.callLater(10, () => {});
+    assert.equal(a.deadline, b.deadline);
+    loop.close();
+  });
+
+  it('count from the current time again after a microtask checkpoint', async () => {
+    const loop = new TestLoop();
+    const a = loop.callLater(10, () => {});
+    loop.clock.advance(3);
+    await Promise.resolve();
+    const b = loop.callLater(10, () => {});
+    assert.equal(b.deadline - a.deadline, 3);
+    loop.close();
   });
 });
