@@ -15,7 +15,7 @@ export interface RegistryEntry {
 }
 
 export const REGISTRY: readonly RegistryEntry[] = [
-  // 1 server-models:      { number: 1, name: 'server-models', load: async () => (await import('./experiments/server-models.js')).experiment },
+  { number: 1, name: 'server-models', load: async () => (await import('./experiments/server-models.js')).experiment },
   { number: 2, name: 'programming-models', load: async () => (await import('./experiments/programming-models.js')).experiment },
   { number: 3, name: 'multiplexers', load: async () => (await import('./experiments/multiplexers.js')).experiment },
   { number: 4, name: 'polling-vs-events', load: async () => (await import('./experiments/polling-vs-events.js')).experiment },

@@ -11,7 +11,7 @@ import type { Experiment, ExperimentResult, LabContext } from '../experiment.js'
 import { fmtUs, round, times, type LatencySummary } from '../stats.js';
 import { startWorker } from '../workers.js';
 import type { ServerParams, ServerResult } from './cpu-vs-io.worker.js';
-import { runLoad } from './load.js';
+import { startLoadGenerator } from './load.js';
 import { startSlowServer } from './slow-server.js';
 
 const WORKER = new URL('./cpu-vs-io.worker.ts', import.meta.url);
@@ -48,6 +48,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   ctx.progress.label('starting the slow server and the server thread');
   const upstream = await startSlowServer(ctx);
   const server = startWorker<ServerParams, ServerResult>(ctx, WORKER, { upstreamPort: upstream.port, poolSize }, { label: 'evloop server thread' });
+  const loadgen = startLoadGenerator(ctx);
   await server.ready;
   const { itersPerMs } = await server.run({ action: 'calibrate' });
   ctx.progress.tick(1, 'ready');
@@ -62,7 +63,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     const { port } = await server.run({ action: 'start', cpuIters: Math.round(cpuMs * itersPerMs!), ioMs, usePool: pool });
     let stopped = false;
     try {
-      const load = await runLoad(ctx, { port: port!, connections, durationMs, warmupMs, timeoutMs: 10_000 });
+      const load = await loadgen.run({ port: port!, connections, durationMs, warmupMs, timeoutMs: 10_000 });
       const s = await server.run({ action: 'stop', window: load.window });
       stopped = true;
       points.push({
@@ -78,6 +79,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
       if (!stopped) await server.run({ action: 'stop', window: ['0', '0'] }).catch(() => {});
     }
   }
+  await loadgen.close();
   await server.run({ action: 'shutdown' });
   await server.close();
   await upstream.close();

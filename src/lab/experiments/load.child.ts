@@ -3,8 +3,8 @@
  * with taskset by the caller): `connections` keep-alive connections, each sending `GET /` as
  * soon as the previous response is complete, for `durationMs`. A response with
  * `Connection: close` (the process-per-connection server) makes it reconnect. It runs on an
- * evloop loop. Arguments: one JSON object (LoadParams) in argv[2]; it prints one JSON line
- * (LoadResult) and exits.
+ * evloop loop. It reads one JSON LoadParams per line on stdin, runs it, prints one JSON
+ * LoadResult line, and waits for the next (one start-up for a whole sweep); it exits on EOF.
  */
 import { connect, createLoop, type Protocol, type Transport } from '../../index.js';
 import { summarizeUs, type LatencySummary } from '../stats.js';
@@ -33,109 +33,125 @@ export interface LoadResult {
 }
 
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: lab\r\n\r\n');
-const p = JSON.parse(process.argv[2] ?? '{}') as LoadParams;
 const loop = createLoop();
-const start = performance.now();
-const startNs = process.hrtime.bigint();
-const measureFrom = start + p.warmupMs;
-const endAt = measureFrom + p.durationMs;
-const latencies: number[] = [];
-const errors = { connect: 0, reset: 0, timeout: 0, status: 0 };
-let connects = 0;
-let live = 0;
-let done = false;
 
-class Client implements Protocol {
-  transport: Transport | null = null;
-  sentAt = 0;
-  #buf = '';
-  connectionMade(t: Transport): void {
-    this.transport = t;
-    this.send();
-  }
-  send(): void {
-    if (done || this.transport === null) return;
-    this.sentAt = performance.now();
-    this.transport.write(REQUEST);
-  }
-  dataReceived(data: Buffer): void {
-    this.#buf += data.toString('latin1');
-    for (;;) {
-      const head = this.#buf.indexOf('\r\n\r\n');
-      if (head < 0) return;
-      const m = /\r\ncontent-length: *(\d+)/i.exec(this.#buf.slice(0, head));
-      const total = head + 4 + (m ? Number(m[1]) : 0);
-      if (this.#buf.length < total) return;
-      const headText = this.#buf.slice(0, head);
-      this.#buf = this.#buf.slice(total);
-      const t = performance.now();
-      if (!headText.startsWith('HTTP/1.1 200') && !headText.startsWith('HTTP/1.0 200')) errors.status++;
-      else if (this.sentAt >= measureFrom && t <= endAt) latencies.push((t - this.sentAt) * 1000);
-      if (/\r\nconnection: *close/i.test(headText)) {
-        this.sentAt = 0;
-        this.transport?.close(); // connectionLost opens the next one
-        return;
-      }
+function runOnce(p: LoadParams): Promise<LoadResult> {
+  const start = performance.now();
+  const startNs = process.hrtime.bigint();
+  const measureFrom = start + p.warmupMs;
+  const endAt = measureFrom + p.durationMs;
+  const latencies: number[] = [];
+  const errors = { connect: 0, reset: 0, timeout: 0, status: 0 };
+  const clients = new Set<Client>();
+  let connects = 0;
+  let done = false;
+
+  class Client implements Protocol {
+    transport: Transport | null = null;
+    sentAt = 0;
+    #buf = '';
+    connectionMade(t: Transport): void {
+      this.transport = t;
       this.send();
     }
-  }
-  connectionLost(err?: Error): void {
-    if (this.transport !== null) live--;
-    clients.delete(this);
-    const wasWaiting = this.sentAt !== 0;
-    this.transport = null;
-    if (err !== undefined || wasWaiting) errors.reset++;
-    if (!done) open();
-  }
-}
-
-function open(): void {
-  connects++;
-  const c = new Client();
-  connect('127.0.0.1', p.port, () => c, { loop, timeout: p.timeoutMs }).then(
-    () => live++,
-    () => {
-      clients.delete(c);
-      errors.connect++;
-      if (!done) loop.callLater(10, open);
-    },
-  );
-  clients.add(c);
-}
-
-const clients = new Set<Client>();
-for (let i = 0; i < p.connections; i++) open();
-
-// timeouts: a request outstanding too long is dropped with its connection
-const sweep = (): void => {
-  const now = performance.now();
-  for (const c of clients) {
-    if (c.transport !== null && c.sentAt !== 0 && now - c.sentAt > p.timeoutMs) {
-      errors.timeout++;
-      c.sentAt = 0;
-      c.transport.abort();
+    send(): void {
+      if (done || this.transport === null) return;
+      this.sentAt = performance.now();
+      this.transport.write(REQUEST);
+    }
+    dataReceived(data: Buffer): void {
+      this.#buf += data.toString('latin1');
+      for (;;) {
+        const head = this.#buf.indexOf('\r\n\r\n');
+        if (head < 0) return;
+        const m = /\r\ncontent-length: *(\d+)/i.exec(this.#buf.slice(0, head));
+        const total = head + 4 + (m ? Number(m[1]) : 0);
+        if (this.#buf.length < total) return;
+        const headText = this.#buf.slice(0, head);
+        this.#buf = this.#buf.slice(total);
+        const t = performance.now();
+        if (!headText.startsWith('HTTP/1.1 200') && !headText.startsWith('HTTP/1.0 200')) errors.status++;
+        else if (this.sentAt >= measureFrom && t <= endAt) latencies.push((t - this.sentAt) * 1000);
+        if (/\r\nconnection: *close/i.test(headText)) {
+          this.sentAt = 0;
+          this.transport?.close(); // connectionLost opens the next one
+          return;
+        }
+        this.send();
+      }
+    }
+    connectionLost(err?: Error): void {
+      clients.delete(this);
+      const wasWaiting = this.sentAt !== 0;
+      this.transport = null;
+      if (!done && (err !== undefined || wasWaiting)) errors.reset++;
+      if (!done) open();
     }
   }
-  if (!done) loop.callLater(50, sweep);
-};
-loop.callLater(50, sweep);
 
-loop.callLater(endAt - start, () => {
-  done = true;
-  const measuredMs = p.durationMs;
-  const result: LoadResult = {
-    requests: latencies.length,
-    measuredMs,
-    rps: Math.round((latencies.length * 1000) / measuredMs),
-    latency: summarizeUs(latencies),
-    errors,
-    connects,
-    window: [String(startNs + BigInt(Math.round(p.warmupMs * 1e6))), String(startNs + BigInt(Math.round((p.warmupMs + p.durationMs) * 1e6)))],
-  };
-  for (const c of clients) {
-    c.sentAt = 0;
-    c.transport?.abort();
+  function open(): void {
+    connects++;
+    const c = new Client();
+    clients.add(c);
+    connect('127.0.0.1', p.port, () => c, { loop, timeout: p.timeoutMs }).catch(() => {
+      clients.delete(c);
+      if (done) return;
+      errors.connect++;
+      loop.callLater(10, open);
+    });
   }
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+
+  for (let i = 0; i < p.connections; i++) open();
+
+  // timeouts: a request outstanding too long is dropped with its connection
+  const sweep = loop.callLater(50, function check() {
+    const now = performance.now();
+    for (const c of clients) {
+      if (c.transport !== null && c.sentAt !== 0 && now - c.sentAt > p.timeoutMs) {
+        errors.timeout++;
+        c.sentAt = 0;
+        c.transport.abort();
+      }
+    }
+    if (!done) loop.callLater(50, check);
+  });
+  void sweep;
+
+  return new Promise((resolve) => {
+    loop.callLater(endAt - start, () => {
+      done = true;
+      for (const c of clients) {
+        c.sentAt = 0;
+        c.transport?.abort();
+      }
+      resolve({
+        requests: latencies.length,
+        measuredMs: p.durationMs,
+        rps: Math.round((latencies.length * 1000) / p.durationMs),
+        latency: summarizeUs(latencies),
+        errors,
+        connects,
+        window: [String(startNs + BigInt(Math.round(p.warmupMs * 1e6))), String(startNs + BigInt(Math.round((p.warmupMs + p.durationMs) * 1e6)))],
+      });
+    });
+  });
+}
+
+// one run at a time, in the order asked
+let queue = Promise.resolve();
+let pending = '';
+process.stdin.setEncoding('utf8').on('data', (d: string) => {
+  pending += d;
+  let nl: number;
+  while ((nl = pending.indexOf('\n')) >= 0) {
+    const line = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    if (line.trim() === '') continue;
+    const params = JSON.parse(line) as LoadParams;
+    queue = queue.then(async () => {
+      const r = await runOnce(params);
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    });
+  }
 });
-void live;
+process.stdin.on('end', () => void queue.then(() => process.exit(0)));
