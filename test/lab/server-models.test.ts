@@ -15,13 +15,14 @@ describe('the server-models experiment in quick mode', () => {
     assert.deepEqual([...new Set(f.points.map((p) => p.model))], ['process', 'thread', 'pool', 'evloop', 'per-core']);
     assert.equal(f.points.length, 10);
     for (const p of f.points) {
-      assert.ok(p.rps >= 0 && p.peakRssMiB > 0 && p.peakProcesses >= 1, `${p.model}@${p.concurrency}`);
+      assert.ok(p.rps >= 0 && p.peakRssMiB > 0 && p.peakProcesses >= 1 && p.stalled >= 0 && p.stalled <= p.concurrency, `${p.model}@${p.concurrency}`);
       if (p.rps > 0) assert.ok(p.latency.p50 > 0 && p.latency.p99 >= p.latency.p50 && p.cpuUsPerRequest! > 0, `${p.model}@${p.concurrency} latency and CPU`);
     }
     // the event loop answers at every concurrency, without errors
     for (const p of f.points.filter((x) => x.model === 'evloop')) {
       assert.ok(p.rps > 0);
       assert.deepEqual(p.errors, { connect: 0, reset: 0, timeout: 0, status: 0 });
+      assert.equal(p.stalled, 0);
     }
     // a process per request shows up as processes in the tree
     assert.ok(f.points.find((p) => p.model === 'process' && p.concurrency === 10)!.peakProcesses > 1);

@@ -20,12 +20,14 @@ export interface LoadParams {
 }
 
 export interface LoadResult {
-  /** responses completed inside the measured window */
+  /** responses completed inside the measured window (latency: of those responses) */
   requests: number;
   measuredMs: number;
   rps: number;
   latency: LatencySummary;
   errors: { connect: number; reset: number; timeout: number; status: number };
+  /** connections still waiting at the end for a response (or to connect) since before the window: never served in it */
+  stalled: number;
   /** connections opened in total (reconnects included) */
   connects: number;
   /** the measured window in CLOCK_MONOTONIC ns (strings), to match the server's own samples */
@@ -49,6 +51,8 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
   class Client implements Protocol {
     transport: Transport | null = null;
     sentAt = 0;
+    /** when it began waiting (to connect, or for a response); 0 while it is not waiting */
+    waitingSince = performance.now();
     #buf = '';
     connectionMade(t: Transport): void {
       this.transport = t;
@@ -57,6 +61,7 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
     send(): void {
       if (done || this.transport === null) return;
       this.sentAt = performance.now();
+      this.waitingSince = this.sentAt;
       this.transport.write(REQUEST);
     }
     dataReceived(data: Buffer): void {
@@ -70,8 +75,10 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
         const headText = this.#buf.slice(0, head);
         this.#buf = this.#buf.slice(total);
         const t = performance.now();
+        this.waitingSince = 0;
         if (!headText.startsWith('HTTP/1.1 200') && !headText.startsWith('HTTP/1.0 200')) errors.status++;
-        else if (this.sentAt >= measureFrom && t <= endAt) latencies.push((t - this.sentAt) * 1000);
+        // a response counts when it completes inside the window, however long ago it was sent
+        else if (t >= measureFrom && t <= endAt) latencies.push((t - this.sentAt) * 1000);
         if (/\r\nconnection: *close/i.test(headText)) {
           this.sentAt = 0;
           this.transport?.close(); // connectionLost opens the next one
@@ -120,6 +127,8 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
   return new Promise((resolve) => {
     loop.callLater(endAt - start, () => {
       done = true;
+      let stalled = 0;
+      for (const c of clients) if (c.waitingSince !== 0 && c.waitingSince < measureFrom) stalled++;
       for (const c of clients) {
         c.sentAt = 0;
         c.transport?.abort();
@@ -130,6 +139,7 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
         rps: Math.round((latencies.length * 1000) / p.durationMs),
         latency: summarizeUs(latencies),
         errors,
+        stalled,
         connects,
         window: [String(startNs + BigInt(Math.round(p.warmupMs * 1e6))), String(startNs + BigInt(Math.round((p.warmupMs + p.durationMs) * 1e6)))],
       });

@@ -73,10 +73,13 @@ function acceptLoop(max: number, start: (fd: number, done: () => void) => void):
         continue;
       }
       live++;
-      start(fd, () => {
-        live--;
-        if (live < max && w.interest === 0) w.setInterest(READABLE);
-      });
+      // handlers start from Node's own loop, after the whole accept burst
+      setImmediate(() =>
+        start(fd, () => {
+          live--;
+          if (live < max && w.interest === 0) w.setInterest(READABLE);
+        }),
+      );
     }
     w.setInterest(0); // full: the rest wait in the backlog
   });

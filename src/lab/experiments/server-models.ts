@@ -35,13 +35,16 @@ export interface ServerPoint {
   peakRssMiB: number;
   peakProcesses: number;
   errors: { connect: number; reset: number; timeout: number; status: number };
+  /** connections not served at all inside the window (waiting since before it) */
+  stalled: number;
 }
 
 async function run(ctx: LabContext): Promise<ExperimentResult> {
   const cores = availableParallelism();
   const concurrencies = ctx.quick ? [1, 10] : [1, 10, 100, 1000];
   const durationMs = ctx.quick ? 400 : 1000;
-  const warmupMs = ctx.quick ? 200 : 300;
+  // long enough for per-connection threads and processes to start on a busy core
+  const warmupMs = ctx.quick ? 300 : 700;
   const delayMs = 2;
   // the server gets every core but the last; the load generator and the slow server the last one
   const pinned = cores >= 2;
@@ -73,7 +76,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
         ctx.signal.throwIfAborted();
         ctx.progress.label(`${m.label}, ${c} connections`);
         const sampler = startSampler(server.pid);
-        const load = await loadgen.run({ port: server.port, connections: c, durationMs, warmupMs, timeoutMs: 2000 });
+        const load = await loadgen.run({ port: server.port, connections: c, durationMs, warmupMs, timeoutMs: 10_000 });
         const samples = sampler.stop();
         const [from, to] = load.window.map(BigInt) as [bigint, bigint];
         const a = nearest(samples, from);
@@ -91,6 +94,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
           peakRssMiB: round(Math.max(...inWindow.map((s) => s.rss)) / 2 ** 20, 1),
           peakProcesses: Math.max(...inWindow.map((s) => s.processes)),
           errors: load.errors,
+          stalled: load.stalled,
         });
         ctx.progress.tick(1, `${m.label}, ${c} connections: ${load.rps} req/s`);
         await new Promise((r) => setTimeout(r, 100)); // connections of the last point wind down
@@ -122,13 +126,14 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   };
   const holds: boolean | 'partly' = Object.values(checks).every(Boolean) ? true : checks.processIsSlow || checks.loopKeepsUpWithThreads ? 'partly' : false;
   const errs = (p: ServerPoint): number => p.errors.connect + p.errors.reset + p.errors.timeout + p.errors.status;
+  const served = (p: ServerPoint): string => `${p.rps} req/s (${p.concurrency - p.stalled} of ${p.concurrency} connections served${errs(p) > 0 ? `, ${errs(p)} errors` : ''})`;
   const cpu = (p: ServerPoint): string => (p.cpuUsPerRequest === null ? '—' : fmtUs(p.cpuUsPerRequest));
   const top = concurrencies.at(-1)!;
   const text =
     `at concurrency ${ref}: process per connection ${proc.rps} req/s${proc.rps === 0 ? ' (no response inside the window)' : ''}, ${times(rpsGap)} less than one event loop (${loop.rps} req/s); ` +
     `server CPU per request at ${first} connection${first === 1 ? '' : 's'}: ${cpu(at('process', first))} for a process vs ${cpu(at('evloop', first))} on the event loop (${Number.isFinite(cpuGap) ? times(cpuGap) : 'no data'}); ` +
-    `thread per connection ${thread.rps} req/s (peak RSS ${thread.peakRssMiB} MiB vs ${loop.peakRssMiB} MiB), thread pool ${pool.rps} req/s, reactor per core ${perCore.rps} req/s` +
-    (top !== ref ? `; at ${top} connections: event loop ${at('evloop', top).rps} req/s, ${errs(at('evloop', top))} errors; thread per connection ${at('thread', top).rps} req/s, ${errs(at('thread', top))} errors; pool ${at('pool', top).rps} req/s, ${errs(at('pool', top))} errors` : '') +
+    `thread per connection ${served(thread)} (peak RSS ${thread.peakRssMiB} MiB vs ${loop.peakRssMiB} MiB), thread pool ${served(pool)}, reactor per core ${perCore.rps} req/s` +
+    (top !== ref ? `; at ${top} connections: event loop ${served(at('evloop', top))}, thread per connection ${served(at('thread', top))}, pool ${served(at('pool', top))}` : '') +
     ': ' + (holds === true ? 'claim holds' : holds === 'partly' ? `claim partly holds (${Object.entries(checks).filter(([, v]) => !v).map(([k]) => k).join(', ')} not met)` : 'claim does not hold here');
 
   return {
@@ -140,9 +145,9 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     tables: [
       {
         title: `the same handler (one ${delayMs} ms request to a slow server), ${durationMs / 1000} s per point; server on CPU ${serverCpus ?? 'any'}, load on CPU ${loadCpus ?? 'any'}`,
-        head: ['model', 'conns', 'req/s', 'p50', 'p99', 'CPU / req', 'peak RSS', 'procs', 'errors (conn/reset/timeout/status)'],
+        head: ['model', 'conns', 'req/s', 'p50', 'p99', 'CPU / req', 'peak RSS', 'procs', 'conns never served', 'errors (conn/reset/timeout/status)'],
         rows: points.map((p) => [
-          p.label, p.concurrency, p.rps, fmtUs(p.latency.p50), fmtUs(p.latency.p99), cpu(p), `${p.peakRssMiB} MiB`, p.peakProcesses,
+          p.label, p.concurrency, p.rps, fmtUs(p.latency.p50), fmtUs(p.latency.p99), cpu(p), `${p.peakRssMiB} MiB`, p.peakProcesses, p.stalled,
           `${p.errors.connect}/${p.errors.reset}/${p.errors.timeout}/${p.errors.status}`,
         ]),
       },
@@ -174,8 +179,8 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     verdict: { holds, text },
     notes: [
       `the process-per-connection child answers one request and closes (Connection: close), so every request pays a process start (node, ${spec.maxChildren} at once at most); the others keep connections alive`,
-      `a thread here is a Node Worker (its own V8 isolate, tens of MB, a long start-up), not a bare pthread; at most ${spec.maxThreads} at once, later connections wait in the backlog`,
-      `the fixed pool's ${spec.poolSize} threads each serve one keep-alive connection at a time: beyond ${spec.poolSize} connections the rest wait (timeouts)`,
+      `a thread here is a Node Worker (its own V8 isolate: ~10 MB and ~100 ms of CPU to start, bundled plain JS + koffi), not a bare pthread; at most ${spec.maxThreads} at once, later connections wait in the backlog; "conns never served" counts connections that waited through the whole window (to be accepted, for a thread, or for a response)`,
+      `the fixed pool's ${spec.poolSize} threads each serve one keep-alive connection at a time: beyond ${spec.poolSize} connections the rest wait ("never served")`,
       pinned ? `with ${cores} cores the server tree gets ${serverCores} core(s): the reactor-per-core model runs ${spec.reactors} reactors on them` : 'one core: nothing pinned',
       '"needs synchronization" is not measured here (experiment 6 measures shared state); RSS is summed over the tree\'s processes (shared pages count once per process)',
     ],
