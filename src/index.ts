@@ -19,7 +19,7 @@ export * from './net/index.js';
 export { spawnChild, ChildProcess, type ChildOptions, type ChildExit, type ChildExitEvent, type StdioMode } from './process/child.js';
 export { createPool, WorkerPool, JobError, jobRef, JOBS, type JobRef, type PoolOptions, type RunOptions } from './process/pool.js';
 // Sockets, networking, the HTTP server and the blocking-work pool (the lab's servers and clients).
-export { check, socket, bind, listen, accept, connect as connectSocket, localAddress, setReusePort, setNoDelay, setSockOptInt, type SocketAddress } from './sys/index.js';
+export { check, socket, bind, listen, accept, connect as connectSocket, localAddress, setReuseAddr, setReusePort, setNoDelay, setSockOptInt, type SocketAddress } from './sys/index.js';
 export { connect, createServer, Server, type Protocol, type Transport } from './net/index.js';
 export { createHttpServer, HttpServer, type HttpServerOptions } from './http/server.js';
 export type { HttpHandler } from './http/connection.js';

@@ -62,7 +62,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     const ioMs = BUDGET_MS - cpuMs;
     const label = `${Math.round(share * 100)}% CPU${pool ? ' in the pool' : ''}`;
     ctx.progress.label(label);
-    const { port } = await server.run({ action: 'start', cpuIters: Math.round(cpuMs * itersPerMs!), ioMs, usePool: pool });
+    const { port } = await server.run({ action: 'start', cpuIters: Math.round(cpuMs * itersPerMs!), ioMs, usePool: pool, port: ctx.basePort === undefined ? 0 : ctx.basePort + 1 });
     let stopped = false;
     try {
       const load = await loadgen.run({ port: port!, connections, durationMs, warmupMs, timeoutMs: 10_000 });

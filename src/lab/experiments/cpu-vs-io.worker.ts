@@ -14,7 +14,7 @@ import { Upstream } from './upstream.js';
 
 export type ServerParams =
   | { action: 'calibrate' }
-  | { action: 'start'; cpuIters: number; ioMs: number; usePool: boolean }
+  | { action: 'start'; cpuIters: number; ioMs: number; usePool: boolean; port: number }
   | { action: 'stop'; window: [string, string] }
   | { action: 'shutdown' };
 
@@ -60,7 +60,7 @@ serveWorker<{ upstreamPort: number; poolSize: number }, ServerParams, ServerResu
             if (p.ioMs > 0) await upstream.request(p.ioMs);
             res.end('ok');
           },
-          { loop, host: '127.0.0.1', port: 0, onError: () => void state.errors++ },
+          { loop, host: '127.0.0.1', port: p.port, onError: () => void state.errors++ },
         );
         const addr = await server.listen();
         const lag: [bigint, number][] = [];

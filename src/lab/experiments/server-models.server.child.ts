@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import {
-  accept, bind, close, createHttpServer, E, getDefaultLoop, listen, localAddress, READABLE, setNonBlocking, setReusePort, socket,
+  accept, bind, close, createHttpServer, E, getDefaultLoop, listen, localAddress, READABLE, setNonBlocking, setReuseAddr, setReusePort, socket,
 } from '../../index.js';
 import { bundleThreadWorker } from './server-models.bundle.js';
 import { Upstream } from './upstream.js';
@@ -49,6 +49,7 @@ process.on('SIGTERM', () => {
 
 function listenSocket(port = 0, reusePort = false): number {
   const fd = socket('IPv4', 'stream');
+  setReuseAddr(fd); // the models take turns on one port with --port
   if (reusePort) setReusePort(fd);
   bind(fd, { family: 'IPv4', address: '127.0.0.1', port });
   listen(fd, 4096);
@@ -63,7 +64,7 @@ const portOf = (fd: number): number => {
 /** The accepting main thread of 'process' and 'thread': at most `max` handlers at once. */
 function acceptLoop(max: number, start: (fd: number, done: () => void) => void): void {
   const loop = getDefaultLoop();
-  const lfd = listenSocket();
+  const lfd = listenSocket(spec.port);
   let live = 0;
   const w = loop.watch(lfd, READABLE, () => {
     while (live < max) {
@@ -114,7 +115,7 @@ switch (spec.model) {
     });
     break;
   case 'pool': {
-    const lfd = listenSocket();
+    const lfd = listenSocket(spec.port);
     setNonBlocking(lfd, false); // every pool thread blocks in accept()
     // every thread is up (its upstream connected) before the port is announced
     await Promise.all(Array.from({ length: spec.poolSize }, () => new Promise<void>((resolve, reject) => {
@@ -154,7 +155,7 @@ switch (spec.model) {
         child.once('exit', (code) => reject(new Error(`reactor exited (code ${code})`)));
       });
     };
-    const port = await startReactor(0);
+    const port = await startReactor(spec.port ?? 0);
     await Promise.all(Array.from({ length: spec.reactors - 1 }, () => startReactor(port)));
     announce(port);
     break;

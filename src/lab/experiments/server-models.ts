@@ -51,7 +51,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   const serverCpus = pinned ? (cores === 2 ? '0' : `0-${cores - 2}`) : undefined;
   const loadCpus = pinned ? String(cores - 1) : undefined;
   const serverCores = pinned ? cores - 1 : cores;
-  const spec = { upstreamPort: 0, delayMs, maxChildren: 64, maxThreads: 128, poolSize: 16, reactors: Math.max(2, serverCores) };
+  const spec = { upstreamPort: 0, port: ctx.basePort === undefined ? 0 : ctx.basePort + 1, delayMs, maxChildren: 64, maxThreads: 128, poolSize: 16, reactors: Math.max(2, serverCores) };
   const models: { model: ModelId; label: string }[] = [
     { model: 'process', label: 'process per connection' },
     { model: 'thread', label: 'thread per connection' },

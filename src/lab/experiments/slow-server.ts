@@ -16,13 +16,14 @@ export interface SlowServer {
   close(): Promise<void>;
 }
 
-/** @param cpus taskset CPU list to pin it to (e.g. '1'), or undefined */
+/** Listens on `--port` when given, else an ephemeral port. @param cpus taskset CPU list to pin it to (e.g. '1') */
 export async function startSlowServer(ctx: LabContext, cpus?: string): Promise<SlowServer> {
+  const env = { ...process.env, SLOW_SERVER_PORT: String(ctx.basePort ?? 0) };
   ctx.signal.throwIfAborted();
   const args = ['--import', TSX_IMPORT, CHILD.pathname];
   const child = cpus === undefined
-    ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], detached: true })
-    : spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], detached: true, env })
+    : spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true, env });
   ctx.cleanup.trackChild(child, 'slow server');
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
