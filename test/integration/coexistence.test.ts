@@ -104,3 +104,15 @@ describe('the reactor coexisting with Node\'s loop', () => {
     });
   }
 });
+
+describe('a reactor inside a worker thread', () => {
+  it('takes the thread-wait host and sees ready I/O and timers promptly', async () => {
+    const run = await runFixture('worker-loop');
+    assert.equal(run.timedOut, false, show(run));
+    assert.equal(run.code, 0, show(run));
+    const r = run.results[0]!;
+    assert.equal(r.host, 'thread-wait', 'uv_default_loop() is the main thread\'s loop: not for a worker');
+    assert.ok((r.readAfterMs as number) >= 15 && (r.readAfterMs as number) < 500, `read after ${String(r.readAfterMs)} ms (written at 20 ms)`);
+    assert.ok((r.timerAfterMs as number) >= 39 && (r.timerAfterMs as number) < 500, `40 ms timer after ${String(r.timerAfterMs)} ms`);
+  });
+});
