@@ -5,6 +5,12 @@
  * `Connection: close` (the process-per-connection server) makes it reconnect. It runs on an
  * evloop loop. It reads one JSON LoadParams per line on stdin, runs it, prints one JSON
  * LoadResult line, and waits for the next (one start-up for a whole sweep); it exits on EOF.
+ *
+ * With `untilServed` the warm-up is a phase of its own: every connection is opened at once and
+ * the window starts only when `expect` of them have had their first response (a server that
+ * starts a thread or a process per connection is then measured in steady state, its start-up
+ * reported apart as `startupMs`), or when `maxMs` has passed — then the connections that never
+ * answered are closed and the window measures the ones that came up.
  */
 import { connect, createLoop, type Protocol, type Transport } from '../../index.js';
 import { summarizeUs, type LatencySummary } from '../stats.js';
@@ -15,8 +21,11 @@ export interface LoadParams {
   durationMs: number;
   /** A request outstanding this long counts as a timeout (its connection is dropped and redone). */
   timeoutMs: number;
-  /** Requests before this many ms are not measured (connections and caches warm up). */
+  /** Requests before this many ms are not measured (connections and caches warm up); with
+   *  `untilServed`, the settling time after the start-up phase. */
   warmupMs: number;
+  /** A start-up phase before `warmupMs`: until `expect` connections answered once (at most `maxMs`). */
+  untilServed?: { expect: number; maxMs: number };
 }
 
 export interface LoadResult {
@@ -32,6 +41,14 @@ export interface LoadResult {
   connects: number;
   /** the measured window in CLOCK_MONOTONIC ns (strings), to match the server's own samples */
   window: [string, string];
+  /** with `untilServed`: ms from the first connect until `expect` connections had answered once
+   *  (until the bound, when it was hit); the phase's start and end in CLOCK_MONOTONIC ns */
+  startupMs?: number;
+  startup?: [string, string];
+  /** with `untilServed`: connections that had answered once when the start-up phase ended */
+  up?: number;
+  /** with `untilServed`: the phase ended at `maxMs` before `expect` connections answered */
+  boundHit?: boolean;
 }
 
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: lab\r\n\r\n');
@@ -40,15 +57,26 @@ const loop = createLoop();
 function runOnce(p: LoadParams): Promise<LoadResult> {
   const start = performance.now();
   const startNs = process.hrtime.bigint();
-  const measureFrom = start + p.warmupMs;
-  const endAt = measureFrom + p.durationMs;
+  const ns = (t: number): string => String(startNs + BigInt(Math.round((t - start) * 1e6)));
+  // without a start-up phase the window is fixed now; with one, when the phase ends
+  let measureFrom = p.untilServed ? Infinity : start + p.warmupMs;
+  let endAt = p.untilServed ? Infinity : measureFrom + p.durationMs;
+  let warmEnd = p.untilServed ? Infinity : start;
   const latencies: number[] = [];
   const errors = { connect: 0, reset: 0, timeout: 0, status: 0 };
   const clients = new Set<Client>();
+  /** per connection slot (a reconnect keeps its slot): answered once */
+  const answered = new Array<boolean>(p.connections).fill(false);
+  let up = 0;
+  let upAtWarmEnd = 0;
+  let lastUpAt = start;
+  let boundHit = false;
   let connects = 0;
   let done = false;
+  let finish: () => void = () => {};
 
   class Client implements Protocol {
+    constructor(readonly slot: number) {}
     transport: Transport | null = null;
     sentAt = 0;
     /** when it began waiting (to connect, or for a response); 0 while it is not waiting */
@@ -56,6 +84,7 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
     #buf = '';
     connectionMade(t: Transport): void {
       this.transport = t;
+      if (this.dropped) return void t.abort();
       this.send();
     }
     send(): void {
@@ -76,6 +105,12 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
         this.#buf = this.#buf.slice(total);
         const t = performance.now();
         this.waitingSince = 0;
+        if (!answered[this.slot]) {
+          answered[this.slot] = true;
+          up++;
+          lastUpAt = t;
+          if (p.untilServed && warmEnd === Infinity && up >= Math.min(p.connections, p.untilServed.expect)) startWindow(t);
+        }
         if (!headText.startsWith('HTTP/1.1 200') && !headText.startsWith('HTTP/1.0 200')) errors.status++;
         // a response counts when it completes inside the window, however long ago it was sent
         else if (t >= measureFrom && t <= endAt) latencies.push((t - this.sentAt) * 1000);
@@ -91,30 +126,57 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
       clients.delete(this);
       const wasWaiting = this.sentAt !== 0;
       this.transport = null;
-      if (!done && (err !== undefined || wasWaiting)) errors.reset++;
-      if (!done) open();
+      if (!done && !this.dropped && (err !== undefined || wasWaiting)) errors.reset++;
+      if (!done && !this.dropped) open(this.slot);
     }
+    /** closed because it never answered in the start-up phase: not reopened, not an error */
+    dropped = false;
   }
 
-  function open(): void {
+  function open(slot: number): void {
     connects++;
-    const c = new Client();
+    const c = new Client(slot);
     clients.add(c);
     connect('127.0.0.1', p.port, () => c, { loop, timeout: p.timeoutMs }).catch(() => {
       clients.delete(c);
-      if (done) return;
+      if (done || c.dropped) return;
       errors.connect++;
-      loop.callLater(10, open);
+      loop.callLater(10, () => open(slot));
     });
   }
 
-  for (let i = 0; i < p.connections; i++) open();
+  /** The start-up phase is over (at `t`): the window starts after `warmupMs` of settling. */
+  function startWindow(t: number): void {
+    warmEnd = t;
+    upAtWarmEnd = up;
+    measureFrom = t + p.warmupMs;
+    endAt = measureFrom + p.durationMs;
+    loop.callLater(endAt - performance.now(), () => finish());
+  }
+
+  for (let i = 0; i < p.connections; i++) open(i);
+  if (p.untilServed) {
+    loop.callLater(p.untilServed.maxMs, () => {
+      if (warmEnd !== Infinity) return;
+      boundHit = true;
+      // measure with the connections that came up; the others are closed, not reopened
+      for (const c of [...clients]) {
+        if (answered[c.slot]) continue;
+        c.dropped = true;
+        c.sentAt = 0;
+        clients.delete(c);
+        c.transport?.abort();
+      }
+      startWindow(performance.now());
+    });
+  }
 
   // timeouts: a request outstanding too long is dropped with its connection
   const sweep = loop.callLater(50, function check() {
     const now = performance.now();
     for (const c of clients) {
-      if (c.transport !== null && c.sentAt !== 0 && now - c.sentAt > p.timeoutMs) {
+      // a request sent in the start-up phase waits for a thread or process to start: no timeout
+      if (c.transport !== null && c.sentAt !== 0 && c.sentAt >= warmEnd && now - c.sentAt > p.timeoutMs) {
         errors.timeout++;
         c.sentAt = 0;
         c.transport.abort();
@@ -125,7 +187,7 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
   void sweep;
 
   return new Promise((resolve) => {
-    loop.callLater(endAt - start, () => {
+    finish = () => {
       done = true;
       let stalled = 0;
       for (const c of clients) if (c.waitingSince !== 0 && c.waitingSince < measureFrom) stalled++;
@@ -141,9 +203,11 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
         errors,
         stalled,
         connects,
-        window: [String(startNs + BigInt(Math.round(p.warmupMs * 1e6))), String(startNs + BigInt(Math.round((p.warmupMs + p.durationMs) * 1e6)))],
+        window: [ns(measureFrom), ns(endAt)],
+        ...(p.untilServed ? { startupMs: Math.round((boundHit ? warmEnd : lastUpAt) - start), startup: [ns(start), ns(warmEnd)] as [string, string], up: upAtWarmEnd, boundHit } : {}),
       });
-    });
+    };
+    if (!p.untilServed) loop.callLater(endAt - start, finish);
   });
 }
 
