@@ -17,6 +17,7 @@ import { HttpParser, type HttpMessageHead, type HttpParserHandlers, type HttpPar
 import { beginDispatch, endDispatch, flushOutput, flushOutputOf, writeLatin1 } from './output.js';
 import { ServerRequest, type RequestOwner } from './request.js';
 import { R_HEAD, R_HTTP10, R_KEEP_ALIVE, ServerResponse, type ResponseOwner } from './response.js';
+import { requestSemanticsError } from './semantics.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
 import { statusLine } from './status.js';
 
@@ -185,6 +186,8 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
   }
 
   onHeadersComplete(head: HttpMessageHead): void {
+    const refused = requestSemanticsError(head);
+    if (refused !== null) throw refused; // out of parser.feed: answered by #parseFailed like a parse error
     const host = this.#host;
     const minor = head.versionMinor;
     const hasBody = head.chunked || head.contentLength > 0;

@@ -58,7 +58,8 @@ export const HTTP_PARSE_ERROR_STATUS: Readonly<Record<HttpParseErrorCode, number
 /**
  * A malformed or unacceptable HTTP/1.x message. `offset` is the byte offset in the stream fed to
  * the parser (counted from its creation or last `reset()`) where the problem was detected;
- * `status` is the HTTP status a server should answer with before closing the connection.
+ * `status` is the HTTP status a server should answer with before closing the connection. The
+ * server's semantic checks on a complete head (semantics.ts) use the same class with offset -1.
  *
  * @example
  * try { parser.feed(chunk) } catch (err) {
@@ -70,7 +71,7 @@ export class HttpParseError extends EvloopError {
   readonly status: number;
   readonly offset: number;
   constructor(code: HttpParseErrorCode, reason: string, offset: number) {
-    super(code, `${reason} (at byte ${offset})`);
+    super(code, offset < 0 ? reason : `${reason} (at byte ${offset})`);
     this.name = 'HttpParseError';
     this.status = HTTP_PARSE_ERROR_STATUS[code];
     this.offset = offset;

@@ -32,6 +32,12 @@ export interface HttpMessageHead {
   contentLength: number;
   /** True when the body uses the chunked transfer coding. */
   chunked: boolean;
+  /**
+   * True when Transfer-Encoding lists codings other than `chunked` (e.g. `gzip, chunked`). The
+   * parser only frames the message: it removes the chunked coding, the others stay on the body.
+   * A server that implements none of them answers 501 (RFC 9112 §6.1; see semantics.ts).
+   */
+  otherCodings: boolean;
   /** True when the connection may carry another message after this one. */
   keepAlive: boolean;
   /**
@@ -774,7 +780,12 @@ export class HttpParser {
     }
   }
 
-  /** RFC 9112 §3.2: asterisk-form only for OPTIONS, authority-form only (and always) for CONNECT. */
+  /**
+   * RFC 9112 §3.2 target forms: authority-form only (and always) for CONNECT; origin, absolute or
+   * asterisk form otherwise. That the asterisk-form is only meaningful for OPTIONS (§3.2.4) is a
+   * semantic rule, left to the server (semantics.ts) as llhttp and Node do. `PRI *` is rejected:
+   * it is the start of the HTTP/2 connection preface, never an HTTP/1.1 request (RFC 9113 §3.4).
+   */
   private checkTargetForm(buf: Buffer, base: number): void {
     const ms = base;
     const me = base + this.methodEnd;
@@ -797,8 +808,10 @@ export class HttpParser {
     }
     if (first === 0x2f) return; // origin-form
     if (first === 0x2a && te - ts === 1) {
-      if (me - ms === 7 && KNOWN_METHODS.lookup(buf, ms, me) === 'OPTIONS') return;
-      this.failHead(base, ts, 'HPE_INVALID_URL', 'The asterisk-form is only for OPTIONS');
+      if (me - ms === 3 && buf[ms] === 0x50 && buf[ms + 1] === 0x52 && buf[ms + 2] === 0x49) {
+        this.failHead(base, ms, 'HPE_INVALID_METHOD', 'HTTP/2 connection preface');
+      }
+      return; // asterisk-form
     }
     // absolute-form: scheme ":" …, scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     let p = ts;
@@ -872,10 +885,11 @@ export class HttpParser {
       reqMethod = this.requestMethods.shift()!;
     }
     const teChunkedLast = (flags & F_TE_CHUNKED_LAST) !== 0;
-    if (teAt !== -1 && isRequest) {
-      // RFC 9112 §6.3: a request whose final coding is not chunked has no determinable length.
-      if (!teChunkedLast) this.fail('HPE_INVALID_TRANSFER_ENCODING', 'The final transfer coding of a request must be chunked', this.headAbs + teAt);
-      if (flags & F_TE_OTHER) this.fail('HPE_UNSUPPORTED_TRANSFER_ENCODING', 'Transfer codings other than chunked are not implemented', this.headAbs + teAt);
+    // RFC 9112 §6.3: a request whose final coding is not chunked has no determinable length.
+    // Other codings before a final chunked do not affect the framing: they are reported in
+    // `otherCodings` and judged by the server (501 when it implements none, §6.1).
+    if (teAt !== -1 && isRequest && !teChunkedLast) {
+      this.fail('HPE_INVALID_TRANSFER_ENCODING', 'The final transfer coding of a request must be chunked', this.headAbs + teAt);
     }
     const isChunked = teAt !== -1 && teChunkedLast;
     const connClose = (flags & F_CONN_CLOSE) !== 0;
@@ -925,6 +939,7 @@ export class HttpParser {
       headers,
       contentLength,
       chunked: isChunked,
+      otherCodings: (flags & F_TE_OTHER) !== 0,
       keepAlive,
       upgrade,
     });
