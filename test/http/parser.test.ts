@@ -41,9 +41,15 @@ describe('HttpParser requests', () => {
     }
   });
 
-  test('request-target forms: origin, absolute, authority for CONNECT, asterisk for OPTIONS', () => {
+  test('request-target forms: origin, absolute, authority for CONNECT, asterisk', () => {
     assert.equal(parseRequest('GET http://x.org/p HTTP/1.1\r\n\r\n').error, null);
     assert.equal(parseRequest('OPTIONS * HTTP/1.1\r\n\r\n').error, null);
+    // The asterisk-form with another method is well framed: the server answers it 400 (semantics.ts).
+    for (const m of ['GET', 'M-SEARCH']) {
+      const r = parseRequest(`${m} * HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n\r\n`);
+      assert.equal(r.error, null);
+      assert.deepEqual(r.messages.map((x) => [x.head!.method, x.head!.target, x.complete]), [[m, '*', true], ['GET', '/', true]]);
+    }
     const c = parseRequest('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\ntunnel bytes');
     assert.equal(c.error, null);
     assert.equal(c.messages[0]!.head!.upgrade, true);
@@ -78,6 +84,22 @@ describe('HttpParser requests', () => {
     assert.deepEqual(m.trailers, ['Expires', 'never', 'X-Sum', '1']);
   });
 
+  test('other transfer codings before a final chunked: framed as chunked, reported in otherCodings', () => {
+    for (const te of ['gzip, chunked', 'deflate\r\nTransfer-Encoding: chunked']) {
+      const input = `POST / HTTP/1.1\r\nTransfer-Encoding: ${te}\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n`;
+      const r = parseRequest(input);
+      assert.equal(r.error, null);
+      const h = r.messages[0]!.head!;
+      assert.deepEqual([h.chunked, h.otherCodings, h.contentLength], [true, true, -1]);
+      assert.equal(r.messages[0]!.body, 'hello');
+      assert.deepEqual(r.messages.map((x) => [x.head!.target, x.complete]), [['/', true], ['/next', true]]);
+      assertSplitInvariant('request', input);
+    }
+    const plain = parseRequest('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n').messages[0]!.head!;
+    assert.deepEqual([plain.chunked, plain.otherCodings], [true, false]);
+    assert.equal(parseRequest('GET / HTTP/1.1\r\n\r\n').messages[0]!.head!.otherCodings, false);
+  });
+
   test('keep-alive follows the version and the Connection options', () => {
     const ka = (s: string) => parseRequest(s).messages[0]!.head!.keepAlive;
     assert.equal(ka('GET / HTTP/1.1\r\n\r\n'), true);
@@ -103,7 +125,10 @@ describe('HttpParser requests', () => {
     ['space in target', 'GET /a b HTTP/1.1\r\n\r\n', 'HPE_INVALID_VERSION', 400],
     ['control char in target', 'GET /a\x01 HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
     ['non-ASCII in target', 'GET /\xe9 HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
-    ['asterisk with GET', 'GET * HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
+    ['asterisk with a longer target', 'GET *x HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
+    ['asterisk with OPTIONS and a longer target', 'OPTIONS */a HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
+    ['the HTTP/2 preface look-alike PRI * HTTP/1.1', 'PRI * HTTP/1.1\r\n\r\nSM\r\n\r\n', 'HPE_INVALID_METHOD', 400],
+    ['the HTTP/2 connection preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'HPE_INVALID_METHOD', 400],
     ['CONNECT without port', 'CONNECT example.com HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
     ['relative target', 'GET a/b HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
     ['HTTP/0.9', 'GET /\r\n\r\n', 'HPE_INVALID_VERSION', 400],
@@ -133,7 +158,7 @@ describe('HttpParser requests', () => {
     ['chunked not last', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', 400],
     ['chunked twice', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', 400],
     ['unknown coding only', 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', 400],
-    ['other coding before chunked', 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 'HPE_UNSUPPORTED_TRANSFER_ENCODING', 501],
+    ['other coding after chunked, on another line', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', 400],
     ['TE in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', 400],
     ['empty TE', 'POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING', 400],
     ['bad chunk size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n', 'HPE_INVALID_CHUNK_SIZE', 400],
