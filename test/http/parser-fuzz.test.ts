@@ -26,6 +26,7 @@ const field = fc.record({ name: token().filter((n) => !FRAMING.has(n.toLowerCase
 const target = fc.oneof(
   fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 20 }).map((s) => `/${s}`),
   fc.constant('http://example.com:8080/a?b'),
+  fc.constant('*'), // any method: that only OPTIONS may use it is the server's business (semantics.ts)
 );
 const body = fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 const chunkExt = fc.oneof(
@@ -50,12 +51,14 @@ const request = fc
     target,
     fields: fc.array(field, { maxLength: 6 }),
     body,
-    framing: fc.constantFrom('length', 'chunked'),
+    // 'coded': other codings before a final chunked, framed as chunked (RFC 9112 §6.3).
+    framing: fc.constantFrom('length', 'chunked', 'coded'),
     cuts: fc.array(fc.nat({ max: 40 }), { maxLength: 4 }),
     exts: fc.array(chunkExt, { minLength: 6, maxLength: 6 }),
     trailers: fc.array(field, { maxLength: 2 }),
   })
-  .filter((r) => r.method !== 'CONNECT')
+  // CONNECT needs an authority-form target; `PRI *` is the HTTP/2 preface, always rejected.
+  .filter((r) => r.method !== 'CONNECT' && !(r.method === 'PRI' && r.target === '*'))
   .map((r): Model => {
     const headers: string[] = [];
     let head = `${r.method} ${r.target} HTTP/1.1\r\n`;
@@ -70,8 +73,9 @@ const request = fc
       headers.push('Content-Length', String(r.body.length));
       bytes = `${head}\r\n${r.body}`;
     } else {
-      head += 'Transfer-Encoding: chunked\r\n';
-      headers.push('Transfer-Encoding', 'chunked');
+      const te = r.framing === 'coded' ? 'gzip, chunked' : 'chunked';
+      head += `Transfer-Encoding: ${te}\r\n`;
+      headers.push('Transfer-Encoding', te);
       const points = [...new Set(r.cuts.filter((c) => c > 0 && c < r.body.length))].sort((a, b) => a - b);
       let prev = 0;
       let chunks = '';
@@ -101,7 +105,7 @@ const mutation = fc.oneof(
     text: fc.constantFrom(
       '\r', '\n', '\r\n', ' ', '\t', ':', '\x00', '\x7f', '\xff', ';', '"', '\\', ',', '0', 'f', 'z',
       '\r\n\r\n', '\r\n ', 'Content-Length: 3\r\n', 'Content-Length: 0\r\n', 'Transfer-Encoding: chunked\r\n',
-      'Transfer-Encoding: gzip\r\n', 'Connection: close\r\n', 'Connection: upgrade\r\nUpgrade: x\r\n',
+      'Transfer-Encoding: gzip\r\n', 'Transfer-Encoding: gzip, chunked\r\n', '*', 'Connection: close\r\n', 'Connection: upgrade\r\nUpgrade: x\r\n',
       'HTTP/1.1 200 OK\r\n', 'GET / HTTP/1.1\r\n', 'ffffffffffffffffff\r\n', '0\r\n\r\n',
     ),
   }),
