@@ -15,6 +15,12 @@ export interface LoopEvent {
 
 export type Handler<E> = (event: E) => void;
 
+/**
+ * The event of one type: the member of the union `E` whose `type` is `T`, or `E` itself when the
+ * queue is untyped (`type: string`), so that `loop.events.on('click', (e) => e.type)` type-checks.
+ */
+export type EventOfType<E extends LoopEvent, T extends string> = [Extract<E, { type: T }>] extends [never] ? E : Extract<E, { type: T }>;
+
 /** What the queue needs from its loop: to be woken when an event arrives, to report errors. */
 export interface EventQueueOwner {
   eventsPosted(): void;
@@ -40,7 +46,7 @@ export class EventQueue<E extends LoopEvent = LoopEvent> {
   }
 
   /** Registers a handler for one event type; returns a function that removes it. */
-  on<T extends E['type']>(type: T, handler: Handler<Extract<E, { type: T }>>): () => void {
+  on<T extends E['type']>(type: T, handler: Handler<EventOfType<E, T>>): () => void {
     checkType(type);
     if (typeof handler !== 'function') throw new EvloopError('ERR_INVALID_ARG', `handler for "${type}" must be a function`);
     const list = this.#handlers.get(type) ?? [];
@@ -50,7 +56,7 @@ export class EventQueue<E extends LoopEvent = LoopEvent> {
   }
 
   /** Removes a handler; returns whether it was registered. The type stays known. */
-  off<T extends E['type']>(type: T, handler: Handler<Extract<E, { type: T }>>): boolean {
+  off<T extends E['type']>(type: T, handler: Handler<EventOfType<E, T>>): boolean {
     const list = this.#handlers.get(type);
     if (!list) return false;
     const i = list.indexOf(handler as Handler<never>);
