@@ -10,7 +10,8 @@
  * the window starts only when `expect` of them have had their first response (a server that
  * starts a thread or a process per connection is then measured in steady state, its start-up
  * reported apart as `startupMs`), or when `maxMs` has passed — then the connections that never
- * answered are closed and the window measures the ones that came up.
+ * answered are closed and the window measures the ones that came up. That window lasts at least
+ * one round (as many responses as connections up), so slow models are not cut mid-request.
  */
 import { connect, createLoop, type Protocol, type Transport } from '../../index.js';
 import { summarizeUs, type LatencySummary } from '../stats.js';
@@ -24,8 +25,13 @@ export interface LoadParams {
   /** Requests before this many ms are not measured (connections and caches warm up); with
    *  `untilServed`, the settling time after the start-up phase. */
   warmupMs: number;
-  /** A start-up phase before `warmupMs`: until `expect` connections answered once (at most `maxMs`). */
-  untilServed?: { expect: number; maxMs: number };
+  /**
+   * A start-up phase before `warmupMs`: until `expect` connections answered once (at most
+   * `maxMs`). The window then lasts `durationMs` and at least until it has seen as many responses
+   * as connections came up (one round: a model whose requests take longer than `durationMs`
+   * shows its rate, not an empty window), at most `windowMaxMs`.
+   */
+  untilServed?: { expect: number; maxMs: number; windowMaxMs: number };
 }
 
 export interface LoadResult {
@@ -49,6 +55,8 @@ export interface LoadResult {
   up?: number;
   /** with `untilServed`: the phase ended at `maxMs` before `expect` connections answered */
   boundHit?: boolean;
+  /** with `untilServed`: the window ended at `windowMaxMs` before one round of responses */
+  roundCut?: boolean;
 }
 
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: lab\r\n\r\n');
@@ -71,6 +79,7 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
   let upAtWarmEnd = 0;
   let lastUpAt = start;
   let boundHit = false;
+  let roundCut = false;
   let connects = 0;
   let done = false;
   let finish: () => void = () => {};
@@ -113,7 +122,10 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
         }
         if (!headText.startsWith('HTTP/1.1 200') && !headText.startsWith('HTTP/1.0 200')) errors.status++;
         // a response counts when it completes inside the window, however long ago it was sent
-        else if (t >= measureFrom && t <= endAt) latencies.push((t - this.sentAt) * 1000);
+        else if (t >= measureFrom && t <= endAt) {
+          latencies.push((t - this.sentAt) * 1000);
+          if (p.untilServed && t >= measureFrom + p.durationMs && latencies.length >= upAtWarmEnd) endWindow(t);
+        }
         if (/\r\nconnection: *close/i.test(headText)) {
           this.sentAt = 0;
           this.transport?.close(); // connectionLost opens the next one
@@ -150,8 +162,22 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
     warmEnd = t;
     upAtWarmEnd = up;
     measureFrom = t + p.warmupMs;
-    endAt = measureFrom + p.durationMs;
-    loop.callLater(endAt - performance.now(), () => finish());
+    const maxEnd = measureFrom + Math.max(p.durationMs, p.untilServed!.windowMaxMs);
+    endAt = maxEnd;
+    loop.callLater(measureFrom + p.durationMs - performance.now(), () => {
+      if (latencies.length >= upAtWarmEnd) endWindow(performance.now());
+    });
+    loop.callLater(maxEnd - performance.now(), () => {
+      roundCut = latencies.length < upAtWarmEnd;
+      endWindow(maxEnd);
+    });
+  }
+
+  /** The window ends at `t` (after `durationMs` and one round, or at the bound). */
+  function endWindow(t: number): void {
+    if (done) return;
+    endAt = Math.min(t, endAt);
+    finish();
   }
 
   for (let i = 0; i < p.connections; i++) open(i);
@@ -197,14 +223,14 @@ function runOnce(p: LoadParams): Promise<LoadResult> {
       }
       resolve({
         requests: latencies.length,
-        measuredMs: p.durationMs,
-        rps: Math.round((latencies.length * 1000) / p.durationMs),
+        measuredMs: Math.round(endAt - measureFrom),
+        rps: Math.round((latencies.length * 1000) / (endAt - measureFrom)),
         latency: summarizeUs(latencies),
         errors,
         stalled,
         connects,
         window: [ns(measureFrom), ns(endAt)],
-        ...(p.untilServed ? { startupMs: Math.round((boundHit ? warmEnd : lastUpAt) - start), startup: [ns(start), ns(warmEnd)] as [string, string], up: upAtWarmEnd, boundHit } : {}),
+        ...(p.untilServed ? { startupMs: Math.round((boundHit ? warmEnd : lastUpAt) - start), startup: [ns(start), ns(warmEnd)] as [string, string], up: upAtWarmEnd, boundHit, roundCut } : {}),
       });
     };
     if (!p.untilServed) loop.callLater(endAt - start, finish);

@@ -24,11 +24,11 @@ const PROCESS_GAP_MIN = 3;
 /** …and reach this share of the best threaded model's req/s at the reference concurrency. */
 const LOOP_VS_THREADS_MIN = 0.7;
 /**
- * Thread per connection is not run at a concurrency whose start-up, extrapolated from the
- * previous point (threads start one core's worth at a time), would exceed this: the default run
- * stays within about a minute.
+ * Above the reference concurrency, thread per connection is not run when its start-up,
+ * extrapolated from the previous point (threads come up at a steady rate on the server's cores),
+ * would exceed this: the default run stays within about a minute.
  */
-const THREAD_STARTUP_BUDGET_MS = 12_000;
+const THREAD_STARTUP_BUDGET_MS = 8_000;
 
 export interface ServerPoint {
   model: ModelId;
@@ -44,8 +44,11 @@ export interface ServerPoint {
   startupBoundHit: boolean;
   /** server CPU spent in the start-up phase (ms), the whole process tree */
   startupCpuMs: number;
-  /** steady state, in the window after the start-up phase */
+  /** steady state, in the window after the start-up phase (`windowMs` long: at least one round) */
   rps: number;
+  windowMs: number;
+  /** the window hit its bound before every connection up had answered once more */
+  roundCut: boolean;
   latency: LatencySummary;
   /** server CPU per response (µs), the whole process tree */
   cpuUsPerRequest: number | null;
@@ -70,8 +73,10 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   const durationMs = ctx.quick ? 400 : 1000;
   // the start-up phase: until every connection answered once, at most this long…
   const startupMaxMs = ctx.quick ? 5_000 : 20_000;
-  // …then this long to settle before the window
+  // …then this long to settle before the window, which lasts durationMs and at least one round
+  // of responses (a process per request at 64 at once: seconds), at most windowMaxMs
   const settleMs = ctx.quick ? 100 : 200;
+  const windowMaxMs = ctx.quick ? 3_000 : 10_000;
   const delayMs = 2;
   // the server gets every core but the last; the load generator and the slow server the last one
   const pinned = cores >= 2;
@@ -86,6 +91,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     { model: 'evloop', label: 'one evloop reactor', capacity: Infinity, unit: '' },
     { model: 'per-core', label: `reactor per core (${spec.reactors}, SO_REUSEPORT)`, capacity: Infinity, unit: '' },
   ];
+  const ref = concurrencies.includes(100) ? 100 : concurrencies.at(-1)!;
   ctx.progress.setTotal(1 + models.length * concurrencies.length);
   ctx.progress.label('starting the slow server');
   const upstream = await startSlowServer(ctx, loadCpus);
@@ -107,7 +113,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
       for (const c of concurrencies) {
         ctx.signal.throwIfAborted();
         const prev = points.filter((p) => p.model === m.model).at(-1);
-        if (m.model === 'thread' && prev !== undefined && !prev.startupBoundHit) {
+        if (m.model === 'thread' && c > ref && prev !== undefined && !prev.startupBoundHit) {
           // threads come up at a steady rate on the server's cores: extrapolate the start-up
           const threads = Math.min(c, m.capacity);
           const predicted = (prev.startupMs * threads) / Math.min(prev.concurrency, m.capacity);
@@ -120,7 +126,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
         ctx.progress.label(`${m.label}, ${c} connections: starting up`);
         const sampler = startSampler(server.pid);
         const expect = Math.min(c, m.capacity);
-        const load = await loadgen.run({ port: server.port, connections: c, durationMs, warmupMs: settleMs, timeoutMs: 10_000, untilServed: { expect, maxMs: startupMaxMs } });
+        const load = await loadgen.run({ port: server.port, connections: c, durationMs, warmupMs: settleMs, timeoutMs: 10_000, untilServed: { expect, maxMs: startupMaxMs, windowMaxMs } });
         const samples = sampler.stop();
         const cpuTicks = (w: readonly string[]): number => nearest(samples, BigInt(w[1]!)).ticks - nearest(samples, BigInt(w[0]!)).ticks;
         const [from, to] = load.window.map(BigInt) as [bigint, bigint];
@@ -139,8 +145,10 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
           startupBoundHit: load.boundHit!,
           startupCpuMs: Math.round((cpuTicks(load.startup!) * 1000) / CLK_TCK),
           rps: load.rps,
+          windowMs: load.measuredMs,
+          roundCut: load.roundCut!,
           latency: load.latency,
-          cpuUsPerRequest: load.requests > 0 ? round((cpuMs * 1000 * (durationMs / Math.max(1, Number(b.t - a.t) / 1e6))) / load.requests, 1) : null,
+          cpuUsPerRequest: load.requests > 0 ? round((cpuMs * 1000 * (load.measuredMs / Math.max(1, Number(b.t - a.t) / 1e6))) / load.requests, 1) : null,
           peakRssMiB: round(Math.max(...inWindow.map((s) => s.rss)) / 2 ** 20, 1),
           peakProcesses: Math.max(...inWindow.map((s) => s.processes)),
           errors: load.errors,
@@ -156,7 +164,6 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   await loadgen.close();
   await upstream.close();
 
-  const ref = concurrencies.includes(100) ? 100 : concurrencies.at(-1)!;
   const find = (model: ModelId, c: number): ServerPoint | undefined => points.find((p) => p.model === model && p.concurrency === c);
   const at = (model: ModelId, c = ref): ServerPoint => find(model, c)!;
   const loop = at('evloop');
@@ -166,11 +173,12 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   const perCore = at('per-core');
   // steady state at the reference concurrency: throughput, and server CPU per request
   const rpsGap = loop.rps / Math.max(1, proc.rps);
-  const cpuGap = (proc.cpuUsPerRequest ?? Infinity) / Math.max(1, loop.cpuUsPerRequest ?? Infinity);
+  // no response in the window (no CPU per request): no ratio, the check fails
+  const cpuGap = proc.cpuUsPerRequest === null || loop.cpuUsPerRequest === null ? NaN : proc.cpuUsPerRequest / Math.max(1, loop.cpuUsPerRequest);
   const bestThreaded = Math.max(thread.rps, pool.rps);
   const checks = {
     processIsSlow: rpsGap >= PROCESS_GAP_MIN,
-    processCostsCpu: cpuGap >= PROCESS_GAP_MIN,
+    processCostsCpu: Number.isFinite(cpuGap) && cpuGap >= PROCESS_GAP_MIN,
     loopKeepsUpWithThreads: loop.rps >= LOOP_VS_THREADS_MIN * bestThreaded,
   };
   const holds: boolean | 'partly' = Object.values(checks).every(Boolean) ? true : checks.processIsSlow || checks.loopKeepsUpWithThreads ? 'partly' : false;
@@ -211,21 +219,22 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
       const p = find(m.model, c);
       if (p === undefined) {
         const s = skipped.find((x) => x.model === m.model && x.concurrency === c);
-        rows.push([m.label, c, s?.reason ?? 'not run', '—', '—', '—', '—', '—', '—', '—', '—', '—']);
+        rows.push([m.label, c, s?.reason ?? 'not run', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—']);
         continue;
       }
       rows.push([
-        p.label, p.concurrency, servedBy(p), up(p), p.rps, fmtUs(p.latency.p50), fmtUs(p.latency.p99), cpu(p), `${p.peakRssMiB} MiB`, p.peakProcesses, p.stalled,
+        p.label, p.concurrency, servedBy(p), up(p), fmtMs(p.windowMs), p.rps, fmtUs(p.latency.p50), fmtUs(p.latency.p99), cpu(p), `${p.peakRssMiB} MiB`, p.peakProcesses, p.stalled,
         `${p.errors.connect}/${p.errors.reset}/${p.errors.timeout}/${p.errors.status}`,
       ]);
     }
   }
   const notes = [
-    `each point has two phases: start-up — every connection opened at once, until each had its first response (for a model that serves at most K connections at once — ${spec.maxChildren} processes, ${spec.maxThreads} threads, the pool's ${spec.poolSize} — until K had), bounded at ${startupMaxMs / 1000} s (past the bound the connections that never answered are closed and the point is measured with those that did) — then ${settleMs} ms to settle and a ${durationMs / 1000} s window: req/s, latency, CPU per request and RSS are steady state, start-up is reported apart`,
+    `each point has two phases: start-up — every connection opened at once, until each had its first response (for a model that serves at most K connections at once — ${spec.maxChildren} processes, ${spec.maxThreads} threads, the pool's ${spec.poolSize} — until K had), bounded at ${startupMaxMs / 1000} s (past the bound the connections that never answered are closed and the point is measured with those that did) — then ${settleMs} ms to settle and a window of ${durationMs / 1000} s and at least one round (as many responses as connections up, so a model whose requests take seconds — a process per request, ${spec.maxChildren} at once — shows its rate, not an empty window; at most ${windowMaxMs / 1000} s): req/s, latency, CPU per request and RSS are steady state, start-up is reported apart`,
     `the process-per-connection child answers one request and closes (Connection: close), so every request pays a process start (node, ${spec.maxChildren} at once at most): its "start-up" is only its first ${spec.maxChildren} requests, and its steady state is process creation; the others keep connections alive`,
     `a thread here is a Node Worker (its own V8 isolate: ~10 MB and ~90 ms of CPU to start, bundled plain JS + koffi), not a bare pthread; at most ${spec.maxThreads} at once, later connections wait in the backlog ("${spec.maxThreads} threads for N connections")`,
     `the fixed pool's ${spec.poolSize} threads each serve one keep-alive connection at a time: beyond ${spec.poolSize} connections the rest wait for the whole window — "conns never served" counts them (a bounded pool starves keep-alive clients past its size); its threads start with the server (${fmtMs(serverStartMs.pool!)} from spawn to listening, vs ${fmtMs(serverStartMs.evloop!)} for the event loop)`,
     ...skipped.map((s) => `${models.find((m) => m.model === s.model)!.label} at ${s.concurrency} connections ${s.reason}`),
+    ...points.filter((p) => p.roundCut).map((p) => `${p.label} at ${p.concurrency} connections: the window ended at its ${windowMaxMs / 1000} s bound before one round of responses`),
     ...points.filter((p) => p.startupBoundHit).map((p) => `${p.label} at ${p.concurrency} connections: start-up bound hit — ${p.up} of ${Math.min(p.concurrency, cap(p))} connections answered within ${startupMaxMs / 1000} s; measured with those ${p.up}`),
     pinned ? `with ${cores} cores the server tree gets ${serverCores} core(s): the reactor-per-core model runs ${spec.reactors} reactors on them` : 'one core: nothing pinned',
     '"needs synchronization" is not measured here (experiment 6 measures shared state); RSS is summed over the tree\'s processes (shared pages count once per process)',
@@ -233,14 +242,14 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
 
   return {
     figures: {
-      concurrencies, durationMs, settleMs, startupMaxMs, upstreamDelayMs: delayMs, cores, serverCpus: serverCpus ?? 'all', loadCpus: loadCpus ?? 'all', limits: spec,
-      serverStartMs, referenceConcurrency: ref, rpsGapLoopOverProcess: round(rpsGap, 1), cpuGapProcessOverLoop: round(cpuGap, 1), checks, points, skipped,
+      concurrencies, durationMs, settleMs, startupMaxMs, windowMaxMs, upstreamDelayMs: delayMs, cores, serverCpus: serverCpus ?? 'all', loadCpus: loadCpus ?? 'all', limits: spec,
+      serverStartMs, referenceConcurrency: ref, rpsGapLoopOverProcess: round(rpsGap, 1), cpuGapProcessOverLoop: Number.isFinite(cpuGap) ? round(cpuGap, 1) : null, checks, points, skipped,
       thresholds: { processGapMin: PROCESS_GAP_MIN, loopVsThreadsMin: LOOP_VS_THREADS_MIN, threadStartupBudgetMs: THREAD_STARTUP_BUDGET_MS },
     },
     tables: [
       {
-        title: `the same handler (one ${delayMs} ms request to a slow server); start-up until every connection answered once, then ${durationMs / 1000} s of steady state per point; server on CPU ${serverCpus ?? 'any'}, load on CPU ${loadCpus ?? 'any'}`,
-        head: ['model', 'conns', 'served by', 'start-up', 'req/s', 'p50', 'p99', 'CPU / req', 'peak RSS', 'procs', 'conns never served', 'errors (conn/reset/timeout/status)'],
+        title: `the same handler (one ${delayMs} ms request to a slow server); start-up until every connection answered once, then ≥ ${durationMs / 1000} s of steady state per point (window); server on CPU ${serverCpus ?? 'any'}, load on CPU ${loadCpus ?? 'any'}`,
+        head: ['model', 'conns', 'served by', 'start-up', 'window', 'req/s', 'p50', 'p99', 'CPU / req', 'peak RSS', 'procs', 'conns never served', 'errors (conn/reset/timeout/status)'],
         rows,
       },
     ],
