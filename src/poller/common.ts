@@ -70,3 +70,35 @@ export function busyError(backend: PollerName): EvloopError {
 export function checkOut(capacity: number): void {
   if (capacity < 1) throw new EvloopError('ERR_INVALID_ARG', 'ReadyEvents capacity must be at least 1');
 }
+
+/** How one backend's threadpool wait settles (see `settleAsyncWait`). */
+export interface AsyncWaitSettle {
+  /** Clears the backend's busy mark (the buffers are its own again). */
+  release(): void;
+  /** True when the poller was closed while the wait ran: report nothing. */
+  closed(): boolean;
+  /** A zero-timeout wait on this thread, for when the threadpool call failed. */
+  retry(): number;
+  /** Turns a successful result (rc ready fds) into events in `out`. */
+  decode(rc: number): number;
+}
+
+/**
+ * The rules every backend's waitAsync shares once the threadpool call settles: release the
+ * buffers; a closed poller reports 0; errno does not cross threads, so a failed wait (usually
+ * EINTR) is treated as an early wake-up and a zero-timeout look on this thread reports what is
+ * ready, or the real error; otherwise decode.
+ */
+export function settleAsyncWait(call: Promise<number>, s: AsyncWaitSettle): Promise<number> {
+  return call.then(
+    (rc) => {
+      s.release();
+      if (s.closed()) return 0;
+      return rc < 0 ? s.retry() : s.decode(rc);
+    },
+    (err: unknown) => {
+      s.release();
+      throw err;
+    },
+  );
+}

@@ -5,7 +5,7 @@
  */
 import { C, E, check, sys, sysAsync } from '../sys/index.js';
 import {
-  busyError, checkFdArg, checkInterestToken, checkOut, closedError, INT_MAX, kernelTimeout,
+  busyError, checkFdArg, checkInterestToken, checkOut, closedError, INT_MAX, kernelTimeout, settleAsyncWait,
 } from './common.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Poller, type ReadyEvents } from './poller.js';
 
@@ -95,20 +95,12 @@ export class EpollPoller implements Poller {
       if (this.asyncBuf.length < out.capacity * STRIDE) this.asyncBuf = new Uint32Array(out.capacity * STRIDE);
       const buf = this.asyncBuf;
       this.asyncBusy = true;
-      return sysAsync.epoll_wait(this.epfd, buf, out.capacity, timeout).then(
-        (rc) => {
-          this.asyncBusy = false;
-          if (this.epfd < 0) return 0;
-          // errno does not cross threads: a failed wait (usually EINTR) counts as an early
-          // wake-up; a zero-timeout look on this thread reports what is ready, or the real error.
-          if (rc < 0) return this.wait(0, out);
-          return decode(buf, rc, out);
-        },
-        (err: unknown) => {
-          this.asyncBusy = false;
-          throw err;
-        },
-      );
+      return settleAsyncWait(sysAsync.epoll_wait(this.epfd, buf, out.capacity, timeout), {
+        release: () => (this.asyncBusy = false),
+        closed: () => this.epfd < 0,
+        retry: () => this.wait(0, out),
+        decode: (rc) => decode(buf, rc, out),
+      });
     } catch (err) {
       return Promise.reject(err);
     }

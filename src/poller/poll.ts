@@ -6,7 +6,7 @@
 import { C, E, check, sys, sysAsync } from '../sys/index.js';
 import {
   busyError, checkFdArg, checkInterestToken, checkOpenFd, checkOut, closedError, INT_MAX, kernelTimeout,
-  registrationError,
+  registrationError, settleAsyncWait,
 } from './common.js';
 import { ERROR, HANGUP, READABLE, WRITABLE, type Poller, type ReadyEvents } from './poller.js';
 
@@ -124,20 +124,12 @@ export class PollPoller implements Poller {
       const pfd = this.pfd;
       const n = this.count;
       this.lent = pfd;
-      return sysAsync.poll(pfd.fds, n, timeout).then(
-        (rc) => {
-          this.lent = null;
-          if (this.closed) return 0;
-          // errno does not cross threads: treat a failure (usually EINTR) as an early wake-up and
-          // let a zero-timeout look on this thread report what is ready, or the real error.
-          if (rc < 0) return this.wait(0, out);
-          return this.decode(pfd, n, rc, out);
-        },
-        (err: unknown) => {
-          this.lent = null;
-          throw err;
-        },
-      );
+      return settleAsyncWait(sysAsync.poll(pfd.fds, n, timeout), {
+        release: () => (this.lent = null),
+        closed: () => this.closed,
+        retry: () => this.wait(0, out),
+        decode: (rc) => this.decode(pfd, n, rc, out),
+      });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -12,7 +12,7 @@ import { EvloopError } from '../errors.js';
 import { C, E, check, sys, sysAsync } from '../sys/index.js';
 import {
   busyError, checkFdArg, checkInterestToken, checkOpenFd, checkOut, closedError, kernelTimeout,
-  registrationError,
+  registrationError, settleAsyncWait,
 } from './common.js';
 import { ERROR, READABLE, WRITABLE, type Poller, type ReadyEvents } from './poller.js';
 
@@ -142,20 +142,13 @@ export class SelectPoller implements Poller {
       const tv = call.prepare(this.readMaster, this.writeMaster, timeout);
       const nfds = this.highFd + 1;
       this.asyncBusy = true;
-      return sysAsync.select(nfds, call.read, call.write, null, tv).then(
-        (rc) => {
-          this.asyncBusy = false;
-          if (this.closed) return 0;
-          // errno does not cross threads: a failure (EINTR, or EBADF for an fd closed behind our
-          // back) is redone as a zero-timeout look on this thread, which reports it properly.
-          if (rc < 0) return this.wait(0, out);
-          return this.decode(call, nfds, rc, out);
-        },
-        (err: unknown) => {
-          this.asyncBusy = false;
-          throw err;
-        },
-      );
+      // a failure here may also be EBADF for an fd closed behind our back: the retry reports it
+      return settleAsyncWait(sysAsync.select(nfds, call.read, call.write, null, tv), {
+        release: () => (this.asyncBusy = false),
+        closed: () => this.closed,
+        retry: () => this.wait(0, out),
+        decode: (rc) => this.decode(call, nfds, rc, out),
+      });
     } catch (err) {
       return Promise.reject(err);
     }
