@@ -56,7 +56,8 @@ export interface ServerPoint {
   peakRssMiB: number;
   peakProcesses: number;
   errors: { connect: number; reset: number; timeout: number; status: number };
-  /** connections not served at all inside the window (waiting since before it) */
+  /** connections measured but not served at all inside the window (waiting since before it); with
+   *  `startupBoundHit` the `concurrency − up` connections that never came up were closed before it */
   stalled: number;
 }
 
@@ -74,7 +75,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   // the start-up phase: until every connection answered once, at most this long…
   const startupMaxMs = ctx.quick ? 5_000 : 20_000;
   // …then this long to settle before the window, which lasts durationMs and at least one round
-  // of responses (a process per request at 64 at once: seconds), at most windowMaxMs
+  // of responses (a process per request, 16 at once: over a second), at most windowMaxMs
   const settleMs = ctx.quick ? 100 : 200;
   const windowMaxMs = ctx.quick ? 3_000 : 10_000;
   const delayMs = 2;
@@ -83,7 +84,9 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   const serverCpus = pinned ? (cores === 2 ? '0' : `0-${cores - 2}`) : undefined;
   const loadCpus = pinned ? String(cores - 1) : undefined;
   const serverCores = pinned ? cores - 1 : cores;
-  const spec = { upstreamPort: 0, port: ctx.basePort === undefined ? 0 : ctx.basePort + 1, delayMs, maxChildren: 64, maxThreads: 128, poolSize: 16, reactors: Math.max(2, serverCores) };
+  // at most 16 processes at once: node processes starting together share the server's core, so a
+  // request's latency is about (processes at once) × one start (~70 ms of CPU); 64 took ~5 s a round
+  const spec = { upstreamPort: 0, port: ctx.basePort === undefined ? 0 : ctx.basePort + 1, delayMs, maxChildren: 16, maxThreads: 128, poolSize: 16, reactors: Math.max(2, serverCores) };
   const models: { model: ModelId; label: string; capacity: number; unit: string }[] = [
     { model: 'process', label: 'process per connection', capacity: spec.maxChildren, unit: 'processes' },
     { model: 'thread', label: 'thread per connection', capacity: spec.maxThreads, unit: 'threads' },
@@ -126,7 +129,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
         ctx.progress.label(`${m.label}, ${c} connections: starting up`);
         const sampler = startSampler(server.pid);
         const expect = Math.min(c, m.capacity);
-        const load = await loadgen.run({ port: server.port, connections: c, durationMs, warmupMs: settleMs, timeoutMs: 10_000, untilServed: { expect, maxMs: startupMaxMs, windowMaxMs } });
+        const load = await loadgen.run({ port: server.port, connections: c, durationMs, warmupMs: settleMs, timeoutMs: 30_000, untilServed: { expect, maxMs: startupMaxMs, windowMaxMs } });
         const samples = sampler.stop();
         const cpuTicks = (w: readonly string[]): number => nearest(samples, BigInt(w[1]!)).ticks - nearest(samples, BigInt(w[0]!)).ticks;
         const [from, to] = load.window.map(BigInt) as [bigint, bigint];
@@ -193,8 +196,10 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
     const what = p.model === 'process' ? `${n} process${n === 1 ? '' : 'es'} at once, one per request` : `${n} thread${n === 1 ? '' : 's'}`;
     return p.concurrency > m.capacity ? `${what} for ${p.concurrency} connections` : what;
   };
-  const served = (p: ServerPoint): string =>
-    `${p.rps} req/s (${p.concurrency - p.stalled} of ${p.concurrency} connections served${p.concurrency > cap(p) ? `: ${servedBy(p)}` : ''}${errs(p) > 0 ? `, ${errs(p)} errors` : ''})`;
+  // connections served in the window: of those measured (past a start-up bound, only those that came up)
+  const nServed = (p: ServerPoint): number => (p.startupBoundHit ? p.up : p.concurrency) - p.stalled;
+  const served = (p: ServerPoint, extra = ''): string =>
+    `${p.rps} req/s (${nServed(p)} of ${p.concurrency} connections served${p.concurrency > cap(p) ? `: ${servedBy(p)}` : ''}${errs(p) > 0 ? `, ${errs(p)} errors` : ''}${extra})`;
   const cpu = (p: ServerPoint): string => (p.cpuUsPerRequest === null ? '—' : fmtUs(p.cpuUsPerRequest));
   const up = (p: ServerPoint): string => (p.startupBoundHit ? `only ${p.up} of ${Math.min(p.concurrency, cap(p))} up after ${fmtMs(p.startupMs)}` : fmtMs(p.startupMs));
   const top = concurrencies.at(-1)!;
@@ -206,7 +211,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
   const text =
     `steady state at concurrency ${ref}: process per connection ${proc.rps} req/s (a new process per request), ${times(rpsGap)} less than one event loop (${loop.rps} req/s); ` +
     `server CPU per request ${cpu(proc)} for a process vs ${cpu(loop)} on the event loop (${Number.isFinite(cpuGap) ? times(cpuGap) : 'no data'}); ` +
-    `thread per connection ${served(thread)} (peak RSS ${thread.peakRssMiB} MiB vs ${loop.peakRssMiB} MiB), thread pool ${served(pool)}, reactor per core ${perCore.rps} req/s` +
+    `thread per connection ${served(thread, `; peak RSS ${thread.peakRssMiB} MiB vs ${loop.peakRssMiB} MiB`)}, thread pool ${served(pool)}, reactor per core ${perCore.rps} req/s` +
     (top !== ref
       ? `; at ${top} connections: event loop ${served(at('evloop', top))}, thread per connection ${topThread ? served(topThread) : 'not run (start-up over budget)'}, pool ${served(at('pool', top))}, process per connection ${served(at('process', top))}`
       : '') +
@@ -223,7 +228,7 @@ async function run(ctx: LabContext): Promise<ExperimentResult> {
         continue;
       }
       rows.push([
-        p.label, p.concurrency, servedBy(p), up(p), fmtMs(p.windowMs), p.rps, fmtUs(p.latency.p50), fmtUs(p.latency.p99), cpu(p), `${p.peakRssMiB} MiB`, p.peakProcesses, p.stalled,
+        p.label, p.concurrency, servedBy(p), up(p), fmtMs(p.windowMs), p.rps, fmtUs(p.latency.p50), fmtUs(p.latency.p99), cpu(p), `${p.peakRssMiB} MiB`, p.peakProcesses, p.concurrency - nServed(p),
         `${p.errors.connect}/${p.errors.reset}/${p.errors.timeout}/${p.errors.status}`,
       ]);
     }
