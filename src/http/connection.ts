@@ -46,6 +46,19 @@ const IN_SIZE = 64 * 1024;
 /** The receive buffer of every connection of this thread: parsed at once, never kept. */
 const IN = Buffer.allocUnsafeSlow(IN_SIZE);
 
+// The view of IN's first n bytes, kept while n repeats (clients tend to send the same request
+// again and again: no Buffer allocated per read). The parser keeps nothing of it after a feed.
+let inViewLen = 0;
+let inViewBuf: Buffer = IN.subarray(0, 0);
+
+function inView(n: number): Buffer {
+  if (n !== inViewLen) {
+    inViewBuf = IN.subarray(0, n);
+    inViewLen = n;
+  }
+  return inViewBuf;
+}
+
 // Where the connection is, for its deadline.
 const P_IDLE = 0; // between requests (keep-alive timeout)
 const P_HEAD = 1; // a header section is arriving (headers timeout, from its first byte)
@@ -120,7 +133,7 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
         // a read raced a pause: parse in order
         this.#pendingIn = null;
         this.#feed(Buffer.concat([pending, IN.subarray(0, n)]), false);
-      } else this.#feed(IN.subarray(0, n), true);
+      } else this.#feed(inView(n), true);
     } finally {
       endDispatch();
     }

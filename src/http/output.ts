@@ -57,7 +57,20 @@ export function flushOutput(): void {
   if (o === null || n === 0) return;
   const t = o.transport;
   // the transport copies what the kernel did not take, so OUT is free again at once
-  if (t !== null && !t.isClosing) t.write(n === SIZE ? OUT : OUT.subarray(0, n));
+  if (t !== null && !t.isClosing) t.write(outView(n));
+}
+
+// The view of OUT's first n bytes handed to the transport, kept while n repeats (the same
+// responses in every flush: no Buffer allocated per send).
+let viewLen = SIZE;
+let view: Buffer = OUT;
+
+function outView(n: number): Buffer {
+  if (n !== viewLen) {
+    view = OUT.subarray(0, n);
+    viewLen = n;
+  }
+  return view;
 }
 
 /** Flushes only if `sink` owns the cork (end of its dispatch, or before it closes). */

@@ -50,7 +50,13 @@ const lastHead = {
   keepAlive: false,
   contentLength: -1,
   bytes: Buffer.alloc(0),
+  /** The string body last sent after that head, and head + body encoded together. */
+  body: null as string | null,
+  whole: Buffer.alloc(0),
 };
+
+/** String bodies up to this many UTF-16 units are cached with the head (one copy per response). */
+const WHOLE_MAX = 1024;
 
 /**
  * @example
@@ -194,12 +200,19 @@ export class ServerResponse {
     if (this.#state === S_ENDED) throw httpError(HTTP_SERVER_CODES.RESPONSE_ENDED, 'end() called twice');
     if (this.#state === S_OPEN) {
       if (headers !== undefined) this.#setPrepared(headers);
+      // The same head and string body as the previous response: copy both as one block.
+      if (typeof body === 'string' && body === lastHead.body && this.#sameHead(lastHead.bodyLength)) {
+        this.#endCached(lastHead.bodyLength);
+        return;
+      }
       const n = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
       this.#sendHead(n);
       if (n > 0 && !this.#noBody && !this.#closed) {
         this.#written = n;
-        if (typeof body === 'string') writeUtf8(this.#owner, body);
-        else writeBytes(this.#owner, body!);
+        if (typeof body === 'string') {
+          if (body.length <= WHOLE_MAX && lastHead.body === null && this.#names === null && !this.#owner.draining) this.#cacheWhole(body, n);
+          writeUtf8(this.#owner, body);
+        } else writeBytes(this.#owner, body!);
       }
     } else if (body !== undefined) {
       this.#body(body);
@@ -264,6 +277,46 @@ export class ServerResponse {
     }
   }
 
+  /** True when the head to send is the cached one (same inputs, same Date second). */
+  #sameHead(bodyLength: number): boolean {
+    const h = lastHead;
+    return (
+      this.#names === null && h.prepared === this.#prepared && h.status === this.statusCode && h.bodyLength === bodyLength &&
+      h.req === this.#req && bodyLength >= 0 && h.date === this.#owner.dateLine && !this.#owner.draining
+    );
+  }
+
+  /** end(body) when head and body are the cached ones: one copy, no encoding. */
+  #endCached(n: number): void {
+    const h = lastHead;
+    const owner = this.#owner;
+    this.#state = S_ENDED;
+    this.#noBody = h.noBody;
+    this.#keepAlive = h.keepAlive;
+    if (h.contentLength >= 0) this.#contentLength = h.contentLength;
+    if (!h.noBody) {
+      this.#written = n;
+      // a prepared Content-Length that differs from the body: the peer cannot find the next response
+      if (this.#contentLength !== n) this.#keepAlive = false;
+    }
+    if (this.#closed) return;
+    writeBytes(owner, h.noBody ? h.bytes : h.whole);
+    owner.responseStarted(this);
+    owner.responseFinished(this, this.#keepAlive);
+  }
+
+  /** Remembers head + body bytes after a head was cached (called right after #sendHead). */
+  #cacheWhole(body: string, n: number): void {
+    const h = lastHead;
+    if (h.prepared !== this.#prepared || h.status !== this.statusCode || h.bodyLength !== n || h.req !== this.#req) return;
+    const head = h.bytes;
+    const whole = Buffer.allocUnsafe(head.length + n);
+    head.copy(whole, 0);
+    whole.write(body, head.length, n, 'utf8');
+    h.whole = whole;
+    h.body = body;
+  }
+
   /** `bodyLength` >= 0: end(body) with that many bytes; -1: streaming follows. */
   #sendHead(bodyLength: number): void {
     const owner = this.#owner;
@@ -271,10 +324,7 @@ export class ServerResponse {
     // The same head as the previous response (hello world, a JSON API with prepared headers)?
     // Then copy its bytes instead of building and encoding the string again.
     const h = lastHead;
-    if (
-      this.#names === null && h.prepared === this.#prepared && h.status === status && h.bodyLength === bodyLength &&
-      h.req === this.#req && h.date === owner.dateLine && bodyLength >= 0 && !owner.draining
-    ) {
+    if (this.#sameHead(bodyLength)) {
       this.#state = S_STREAMING;
       this.#noBody = h.noBody;
       this.#keepAlive = h.keepAlive;
@@ -329,6 +379,7 @@ export class ServerResponse {
       c.keepAlive = keepAlive;
       c.contentLength = this.#contentLength;
       c.bytes = Buffer.from(head, 'latin1');
+      c.body = null;
       writeBytes(owner, c.bytes);
     } else {
       writeLatin1(owner, head);
