@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import {
-  accept, bind, close, createHttpServer, E, getDefaultLoop, listen, localAddress, READABLE, setNonBlocking, setReuseAddr, setReusePort, socket,
+  accept, bind, C, close, createHttpServer, E, getDefaultLoop, listen, localAddress, READABLE, setNonBlocking, setReuseAddr, setReusePort, socket, sys,
 } from '../../index.js';
 import { bundleThreadWorker } from './server-models.bundle.js';
 import { Upstream } from './upstream.js';
@@ -69,11 +69,20 @@ function acceptLoop(max: number, start: (fd: number, done: () => void) => void):
   const loop = getDefaultLoop();
   const lfd = listenSocket(spec.port);
   let live = 0;
+  const peek = Buffer.alloc(1);
   const w = loop.watch(lfd, READABLE, () => {
     while (live < max) {
       const fd = accept(lfd);
       if (fd < 0) {
         if (-fd === E.EAGAIN) return;
+        continue;
+      }
+      // a connection its client already closed (the lab's previous point leaves its queued ones in
+      // the backlog) gets no process or thread: like a web server reading the request before it
+      // hands it to a CGI program
+      const rc = sys.recv(fd, peek, 1, C.MSG_PEEK | C.MSG_DONTWAIT);
+      if (rc === 0 || (rc < 0 && -rc !== E.EAGAIN)) {
+        close(fd);
         continue;
       }
       live++;
