@@ -8,7 +8,7 @@ import {
   checkHeader, forEachHeader, H_CONNECTION_CLOSE, H_CONTENT_LENGTH, H_DATE, H_TRANSFER_ENCODING, headerFlag, parseContentLength,
   PreparedHeaders, type HeaderInit, type HeaderValue,
 } from './headers.js';
-import { writeBytes, writeLatin1, writeUtf8, type OutputSink } from './output.js';
+import { writeBytes, writeLatin1, writeShared, writeUtf8, type OutputSink } from './output.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
 import { isValidStatus, statusHasNoBody, statusLine } from './status.js';
 
@@ -300,7 +300,7 @@ export class ServerResponse {
       if (this.#contentLength !== n) this.#keepAlive = false;
     }
     if (this.#closed) return;
-    writeBytes(owner, h.noBody ? h.bytes : h.whole);
+    writeShared(owner, h.noBody ? h.bytes : h.whole);
     owner.responseStarted(this);
     owner.responseFinished(this, this.#keepAlive);
   }
@@ -330,7 +330,7 @@ export class ServerResponse {
       this.#keepAlive = h.keepAlive;
       if (h.contentLength >= 0) this.#contentLength = h.contentLength;
       if (this.#closed) return;
-      writeBytes(owner, h.bytes);
+      writeShared(owner, h.bytes);
       owner.responseStarted(this);
       return;
     }
@@ -380,7 +380,7 @@ export class ServerResponse {
       c.contentLength = this.#contentLength;
       c.bytes = Buffer.from(head, 'latin1');
       c.body = null;
-      writeBytes(owner, c.bytes);
+      writeShared(owner, c.bytes);
     } else {
       writeLatin1(owner, head);
     }
