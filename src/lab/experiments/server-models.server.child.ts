@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import {
-  accept, bind, C, close, createHttpServer, E, getDefaultLoop, listen, localAddress, READABLE, setNonBlocking, setReuseAddr, setReusePort, socket, sys,
+  accept, bind, close, createHttpServer, E, getDefaultLoop, listen, localAddress, READABLE, setNonBlocking, setReuseAddr, setReusePort, socket, sys,
 } from '../../index.js';
 import { bundleThreadWorker } from './server-models.bundle.js';
 import { Upstream } from './upstream.js';
@@ -64,12 +64,26 @@ const portOf = (fd: number): number => {
   return a.family === 'unix' ? 0 : a.port;
 };
 
+const pollFd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+const POLLIN = 0x1;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+const POLLRDHUP = 0x2000;
+
+/** Whether the client has closed (or reset) the connection, even with its request still unread. */
+function peerClosed(fd: number): boolean {
+  pollFd.writeInt32LE(fd, 0);
+  pollFd.writeInt16LE(POLLIN | POLLRDHUP, 4);
+  pollFd.writeInt16LE(0, 6);
+  if (sys.poll(pollFd, 1, 0) <= 0) return false;
+  return (pollFd.readInt16LE(6) & (POLLRDHUP | POLLERR | POLLHUP)) !== 0;
+}
+
 /** The accepting main thread of 'process' and 'thread': at most `max` handlers at once. */
 function acceptLoop(max: number, start: (fd: number, done: () => void) => void): void {
   const loop = getDefaultLoop();
   const lfd = listenSocket(spec.port);
   let live = 0;
-  const peek = Buffer.alloc(1);
   const w = loop.watch(lfd, READABLE, () => {
     while (live < max) {
       const fd = accept(lfd);
@@ -80,8 +94,7 @@ function acceptLoop(max: number, start: (fd: number, done: () => void) => void):
       // a connection its client already closed (the lab's previous point leaves its queued ones in
       // the backlog) gets no process or thread: like a web server reading the request before it
       // hands it to a CGI program
-      const rc = sys.recv(fd, peek, 1, C.MSG_PEEK | C.MSG_DONTWAIT);
-      if (rc === 0 || (rc < 0 && -rc !== E.EAGAIN)) {
+      if (peerClosed(fd)) {
         close(fd);
         continue;
       }
