@@ -74,28 +74,33 @@ export class ThreadWaitHost implements Host {
 
   #waited = (): void => {
     this.#waiting = false;
-    if (this.#closed) return; // the loop closed meanwhile: its poller and deferred changes are gone
+    if (this.#closed) {
+      // the loop closed meanwhile (its poller and deferred changes are gone): the thread no
+      // longer polls the eventfd, so it can go now
+      close(this.#wakeFd);
+      return;
+    }
     if (this.#snapshotBased) this.#internals.setDeferring(false);
     this.#turn();
   };
 
+  /**
+   * Called by the loop before it closes its watchers and poller. A wait still running on the
+   * threadpool must be woken while the eventfd is in its set: unregistering it first (epoll_ctl
+   * DEL) lets the woken epoll_wait find nothing and sleep again — forever, with timeout -1. So
+   * the loop's remaining poller changes are held back (and then dropped with the poller), and the
+   * eventfd is closed only once the wait has returned.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     process.off('exit', this.#onExit);
-    if (!this.#wakeWatcher.closed) this.#wakeWatcher.close();
     if (this.#waiting) {
-      // the thread still polls this fd: close it once the wait has returned
+      this.#internals.setDeferring(true);
       eventfdSignal(this.#wakeFd);
-      const fd = this.#wakeFd;
-      const poll = setInterval(() => {
-        if (!this.#waiting) {
-          clearInterval(poll);
-          close(fd);
-        }
-      }, 1);
-    } else {
-      close(this.#wakeFd);
+      return; // #waited releases the eventfd
     }
+    if (!this.#wakeWatcher.closed) this.#wakeWatcher.close();
+    close(this.#wakeFd);
   }
 }

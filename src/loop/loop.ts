@@ -454,13 +454,14 @@ export class Loop implements HostedLoop {
   /** Closes every watcher and timer, the host and the poller. The fds watched stay open. */
   close(): void {
     if (this.#closed) throw new EvloopError('ERR_LOOP_CLOSED', 'the loop is already closed');
+    this.#closed = true; // from here on, closing handles kicks no host and schedules nothing
+    // the host first: a wait in flight on another thread must be woken before its fds go away
+    this.#host?.close();
+    this.#host = null;
     for (const w of [...this.#watchers.values()]) if (!w.closed) w.close();
     for (let t = this.#timers.pop(); t !== undefined; t = this.#timers.pop()) t.cancel();
     for (const t of this.#due) t.cancel(); // due in the batch running now (close from a callback)
-    this.#host?.close();
-    this.#host = null;
     this.#deferred = null; // changes queued for a poller that is about to close
-    this.#closed = true;
     this.poller.close();
     this.#pending = [];
     this.#closing = [];

@@ -116,3 +116,16 @@ describe('a reactor inside a worker thread', () => {
     assert.ok((r.timerAfterMs as number) >= 39 && (r.timerAfterMs as number) < 500, `40 ms timer after ${String(r.timerAfterMs)} ms`);
   });
 });
+
+describe('closing a loop while its wait runs on the threadpool', () => {
+  for (const poller of ['epoll', 'poll', 'select']) {
+    it(`lets the process exit by itself (${poller})`, async () => {
+      const run = await runFixture('close-during-wait', { EVLOOP_POLLER: poller });
+      assert.equal(run.timedOut, false, show(run));
+      assert.equal(run.code, 0, show(run));
+      assert.equal(run.results[0]?.closed, true, show(run));
+      assert.equal(run.results[0]?.poller, poller);
+      assert.ok(run.results.length === 1, `the fixture's deadline did not fire\n${show(run)}`);
+    });
+  }
+});

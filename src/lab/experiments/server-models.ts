@@ -7,15 +7,14 @@
  * start-up: threads and processes starting) and then measures steady state — req/s, latency,
  * server CPU per request and peak memory of the whole server process tree.
  */
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { EvloopError } from '../../errors.js';
 import type { Experiment, ExperimentResult, LabContext } from '../experiment.js';
 import { fmtUs, round, times, type LatencySummary } from '../stats.js';
 import { startLoadGenerator } from './load.js';
 import { CLK_TCK, nearest, startSampler } from './server-models.proc.js';
 import type { ModelId, ServerSpec } from './server-models.server.child.js';
 import { startSlowServer, TSX_IMPORT } from './slow-server.js';
+import { spawnNode, waitForPort } from '../child-port.js';
 
 const SERVER = new URL('./server-models.server.child.ts', import.meta.url);
 
@@ -313,28 +312,11 @@ interface RunningServer {
 
 async function startServer(ctx: LabContext, spec: ServerSpec, cpus: string | undefined): Promise<RunningServer> {
   const args = ['--import', TSX_IMPORT, SERVER.pathname, JSON.stringify(spec)];
-  const child = cpus === undefined
-    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnNode(args, cpus, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   ctx.cleanup.trackChild(child, `${spec.model} server`);
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new EvloopError('ERR_LAB_CHILD', `the ${spec.model} server did not start within 30 s`)), 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /PORT (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new EvloopError('ERR_LAB_CHILD', `the ${spec.model} server exited (code ${code}) before listening: ${err}`));
-    });
-  });
+  const port = await waitForPort(child, `${spec.model} server`, 30_000, () => err);
   return {
     pid: child.pid!,
     port,
