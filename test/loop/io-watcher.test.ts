@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createLoop, ERROR, HANGUP, READABLE, WRITABLE, type IoWatcher, type Loop, type PollerName } from '../../src/index.js';
 import { close, pipe, socketpair, sys } from '../../src/sys/index.js';
-import { trackFds } from '../helpers/fds.js';
+import { OwnedFds, trackFds } from '../helpers/fds.js';
 
 const F_DUPFD = 0;
 
@@ -22,30 +22,19 @@ for (const backend of ['epoll', 'poll', 'select'] as PollerName[]) {
   describe(`I/O watchers on the ${backend} backend`, () => {
     let loop: Loop;
     let errors: unknown[];
-    let fds: number[];
     let fdsBack: () => void;
-
-    /** Tracks fds so afterEach closes them even when an assertion fails. */
-    function own<T extends number[]>(...opened: T): T {
-      fds.push(...opened);
-      return opened;
-    }
-
-    function closeOwned(fd: number): void {
-      fds.splice(fds.indexOf(fd), 1);
-      close(fd);
-    }
+    const owned = new OwnedFds();
+    const { own, close: closeOwned } = owned;
 
     beforeEach(() => {
       fdsBack = trackFds();
-      fds = [];
       errors = [];
       loop = createLoop({ poller: backend, host: 'none', onError: (err) => errors.push(err) });
     });
 
     afterEach(() => {
       if (!loop.closed) loop.close();
-      for (const fd of fds) close(fd);
+      owned.closeAll();
       assert.deepEqual(errors, [], 'no callback threw');
       fdsBack();
     });

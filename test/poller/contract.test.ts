@@ -2,9 +2,9 @@
 // the same contract checked for epoll, poll and select. Differences a backend cannot avoid are
 // declared once in TRAITS and documented in docs/poller.md.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createPoller, POLLER_NAMES } from '../../src/poller/default.js';
+import { OwnedFds, trackFds } from '../helpers/fds.js';
 import { ERROR, HANGUP, READABLE, ReadyEvents, WRITABLE, type Poller, type PollerName } from '../../src/poller/poller.js';
 import { C, E, close, eventfd, eventfdDrain, eventfdSignal, pipe, socketpair, sys, sysAsync } from '../../src/sys/index.js';
 
@@ -15,10 +15,6 @@ const TRAITS: Record<PollerName, { flagsHangupAndError: boolean; reportsClosedFd
   // select folds hang-ups and errors into readability/writability.
   select: { flagsHangupAndError: false, reportsClosedFd: true },
 };
-
-function openFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 function writeByte(fd: number): void {
   assert.equal(sys.write(fd, Buffer.from('x'), 1), 1);
@@ -46,30 +42,19 @@ for (const name of POLLER_NAMES) {
 
   describe(`the ${name} poller`, () => {
     let poller: Poller;
-    let fds: number[];
-    let baseline: number;
-
-    /** Tracks an fd so afterEach closes it even when an assertion fails. */
-    function own<T extends number[]>(...opened: T): T {
-      fds.push(...opened);
-      return opened;
-    }
-
-    function closeOwned(fd: number): void {
-      fds.splice(fds.indexOf(fd), 1);
-      close(fd);
-    }
+    let fdsBack: () => void;
+    const owned = new OwnedFds();
+    const { own, close: closeOwned } = owned;
 
     beforeEach(() => {
-      baseline = openFdCount();
-      fds = [];
+      fdsBack = trackFds();
       poller = createPoller(name);
     });
 
     afterEach(() => {
       poller.close();
-      for (const fd of fds) close(fd);
-      assert.equal(openFdCount(), baseline, 'every fd the test opened is closed');
+      owned.closeAll();
+      fdsBack();
     });
 
     it('is named after its backend and reports its pollable fd and limits', () => {
