@@ -1,5 +1,5 @@
 /** Helpers for benchmarks that measure each side in its own process. */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Runs a TypeScript fixture under tsx in a fresh process and parses the JSON line it prints last. */
@@ -25,4 +25,13 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** SIGKILLs a benchmark's child process (if still running) and resolves once it has exited. */
+export function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    child.once('exit', () => r());
+    child.kill('SIGKILL');
+  });
 }

@@ -17,10 +17,11 @@
  * console.log(echoBench.table(figures));
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cpuTicks } from '../src/sys/procfs.js';
 import type { Benchmark, BenchOptions, Figures } from './benchmark.js';
+import { killAndWait } from './child.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const MSG_SIZE = 1024;
@@ -128,13 +129,6 @@ function clkTck(): number {
   }
 }
 
-/** utime and stime of a process, in clock ticks. */
-function cpuTicks(pid: number): { user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-  return { user: Number(fields[11]), sys: Number(fields[12]) };
-}
-
 function hasTaskset(): boolean {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
@@ -169,14 +163,6 @@ function waitLine(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Promise<
   });
 }
 
-function kill(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGKILL');
-  });
-}
-
 async function measure(kind: 'evloop' | 'evloop-hosted' | 'node', ms: number, pin: boolean, tck: number, log: (l: string) => void): Promise<ServerFigures> {
   let server: ChildProcess | undefined;
   let cli: ChildProcess | undefined;
@@ -203,8 +189,8 @@ async function measure(kind: 'evloop' | 'evloop-hosted' | 'node', ms: number, pi
     log(`echo ${kind}: ${fig.msgs_per_s} msgs/s, server ${fig.cpu_us_per_msg} µs CPU/msg (user ${fig.user_us_per_msg}, sys ${fig.sys_us_per_msg}), client ${fig.client_cpu_pct}% CPU`);
     return fig;
   } finally {
-    await kill(cli);
-    await kill(server);
+    await killAndWait(cli);
+    await killAndWait(server);
   }
 }
 

@@ -20,6 +20,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
+import { cpuTicks as procCpuTicks } from '../src/sys/procfs.js';
 import type { Benchmark, BenchOptions, Figures } from './benchmark.js';
 
 interface ServerFigures {
@@ -119,13 +120,8 @@ function cpuTicks(pid: number): number {
     // no children file: the process alone
   }
   for (const p of pids) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
-    } catch {
-      // exited
-    }
+    const t = procCpuTicks(p); // zeros for a process that exited
+    total += t.user + t.sys;
   }
   return total;
 }

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Benchmark, BenchOptions, Figures } from './benchmark.js';
+import { killAndWait } from './child.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const DEFAULT_N = 10_000;
@@ -132,14 +133,6 @@ async function askMem(server: ChildProcess, next: ReturnType<typeof lines>): Pro
   return JSON.parse(m[1]!) as Mem;
 }
 
-function kill(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGKILL');
-  });
-}
-
 async function measure(kind: 'evloop' | 'node', n: number, log: (l: string) => void): Promise<PerConn & { before: Mem; after: Mem }> {
   let server: ChildProcess | undefined;
   let cli: ChildProcess | undefined;
@@ -166,8 +159,8 @@ async function measure(kind: 'evloop' | 'node', n: number, log: (l: string) => v
     log(`idle ${kind}: ${n} connections, ${fig.rss_bytes_per_conn} B RSS and ${fig.heap_bytes_per_conn} B heap per connection`);
     return fig;
   } finally {
-    await kill(cli);
-    await kill(server);
+    await killAndWait(cli);
+    await killAndWait(server);
   }
 }
 

@@ -8,6 +8,7 @@ export { createPoller, POLLER_NAMES } from './poller/default.js';
 export * from './loop/index.js';
 export { SysError } from './sys/index.js';
 // Low-level fd helpers and the raw calls (results are -errno on failure) for the lab and benches.
+export { procStat, cpuTicks } from './sys/index.js';
 export { C, E, sys, pipe, socketpair, close, eventfd, eventfdSignal, eventfdDrain, setNonBlocking, isOpenFd } from './sys/index.js';
 // Signals as loop events.
 export { watchSignal, SignalWatcher, type SignalEvent, type SignalHandler } from './loop/signals.js';

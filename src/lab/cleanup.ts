@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
+import { procStat } from '../index.js';
 
 interface Entry {
   label: string;
@@ -108,16 +109,6 @@ function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
 function isGroupLeader(pid: number): boolean {
   const f = procStat(pid);
   return f !== null && Number(f[2]) === pid;
-}
-
-/** Fields of /proc/PID/stat after the command name (state is [0], ppid [1], pgrp [2]). */
-function procStat(pid: number): string[] | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -4,6 +4,7 @@ export { E } from './errno.js';
 export { sys, sysAsync, loadLibuv, type Sys, type SysAsync, type Mem, type Libuv } from './ffi.js';
 export { SysError, check, errnoName, errnoOf } from './sys-error.js';
 export * from './fds.js';
+export { procStat, cpuTicks } from './procfs.js';
 export * from './sockaddr.js';
 export * from './socket.js';
 export { injectFaults, withFaults, type FaultPlan, type FaultSchedule, type FaultStep, type FaultHandle } from './fault.js';

@@ -4,7 +4,8 @@
  * its parent's cutime/cstime, so the sum over the live tree of utime+stime+cutime+cstime keeps
  * counting the children that already exited.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { procStat } from '../../index.js';
 
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
 export const CLK_TCK = 100;
@@ -21,22 +22,13 @@ export interface TreeSample {
 
 const PAGE = 4096;
 
-function stat(pid: string): string[] | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
 export function sampleTree(root: number): TreeSample {
   const t = process.hrtime.bigint();
   const byParent = new Map<number, number[]>();
   const fields = new Map<number, string[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const f = stat(name);
+    const f = procStat(name);
     if (f === null) continue;
     const pid = Number(name);
     fields.set(pid, f);
