@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createLoop, READABLE, TestLoop, type Loop, type SlowCallback } from '../../src/index.js';
+import { createLoop, HANGUP, READABLE, TestLoop, WRITABLE, type Loop, type SlowCallback } from '../../src/index.js';
 import { close, eventfd, eventfdSignal } from '../../src/sys/index.js';
 import { trackFds } from '../helpers/fds.js';
 
@@ -379,6 +379,50 @@ describe('the loop on virtual time', () => {
       assert.throws(() => createLoop({ host: 'none', maxEventsPerTurn: 0 }), { code: 'ERR_INVALID_ARG' });
       assert.throws(() => createLoop({ poller: 'kqueue' as 'epoll', host: 'none' }), { code: 'ERR_INVALID_ARG' });
     });
+  });
+});
+
+describe('I/O dispatch on the fake poller', () => {
+  // Both fds are ready in the same batch; the first callback shrinks the other watcher's
+  // interest. The poller already collected the other's event with the old interest: the loop
+  // must mask it with the interest as it is now, not as it was when the poller ran.
+  function shrinkInBatch(shrinkTo: number, secondReady = READABLE | WRITABLE): { delivered: number[]; stale: number; ioEvents: number } {
+    const fdsBack = trackFds();
+    const loop = new TestLoop();
+    const [first, second] = [eventfd(), eventfd()]; // watch() needs open fds; readiness is set by hand
+    try {
+      const delivered: number[] = [];
+      const other = loop.watch(second, READABLE | WRITABLE, (ev) => delivered.push(ev));
+      loop.watch(first, READABLE, () => other.setInterest(shrinkTo));
+      loop.poller.setReady(first, READABLE); // the fake poller reports in setReady order: first, then second
+      loop.poller.setReady(second, secondReady);
+      loop.runOnce(0);
+      const { staleEvents, ioEvents } = loop.stats();
+      return { delivered, stale: staleEvents, ioEvents };
+    } finally {
+      loop.close();
+      close(first);
+      close(second);
+      fdsBack();
+    }
+  }
+
+  it('delivers only the bits still wanted when an earlier callback of the batch shrinks the interest', () => {
+    const { delivered, stale } = shrinkInBatch(WRITABLE);
+    assert.deepEqual(delivered, [WRITABLE], 'the READABLE bit collected before the shrink is not delivered');
+    assert.equal(stale, 0);
+  });
+
+  it('drops, as stale, the event of a watcher paused (interest 0) by an earlier callback of the batch', () => {
+    const { delivered, stale, ioEvents } = shrinkInBatch(0);
+    assert.deepEqual(delivered, []);
+    assert.equal(stale, 1);
+    assert.equal(ioEvents, 1, 'only the first watcher\'s event was dispatched');
+  });
+
+  it('still delivers HANGUP (never masked) after the interest shrank away from READABLE', () => {
+    const { delivered } = shrinkInBatch(WRITABLE, READABLE | HANGUP);
+    assert.deepEqual(delivered, [HANGUP]);
   });
 });
 
