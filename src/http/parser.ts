@@ -813,7 +813,10 @@ export class HttpParser {
       }
       return; // asterisk-form
     }
-    // absolute-form: scheme ":" …, scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    // absolute-form: scheme "://" authority …, scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+    // The "//" is required, as llhttp and nginx do: without it `example.com:80` would pass as the
+    // scheme `example.com` (an authority-form, which only CONNECT may use). The authority itself
+    // (host, port, no userinfo) and the scheme (http/https) are the server's check (semantics.ts).
     let p = ts;
     if ((first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a) {
       p++;
@@ -823,7 +826,7 @@ export class HttpParser {
         if ((lc >= 0x61 && lc <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e) p++;
         else break;
       }
-      if (p < te && buf[p] === 0x3a) return;
+      if (p + 2 < te && buf[p] === 0x3a && buf[p + 1] === 0x2f && buf[p + 2] === 0x2f) return;
     }
     this.failHead(base, ts, 'HPE_INVALID_URL', 'Invalid request-target form');
   }

@@ -131,6 +131,10 @@ describe('HttpParser requests', () => {
     ['the HTTP/2 connection preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'HPE_INVALID_METHOD', 400],
     ['CONNECT without port', 'CONNECT example.com HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
     ['relative target', 'GET a/b HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
+    // RFC 9112 §3.2.3: the authority-form is only for CONNECT; `example.com` is not a scheme here.
+    ['authority-form without CONNECT', 'GET example.com:80 HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
+    ['scheme without "//"', 'GET http:/a HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
+    ['scheme and ":" only', 'GET mailto:a@b HTTP/1.1\r\n\r\n', 'HPE_INVALID_URL', 400],
     ['HTTP/0.9', 'GET /\r\n\r\n', 'HPE_INVALID_VERSION', 400],
     ['HTTP/2.0', 'GET / HTTP/2.0\r\n\r\n', 'HPE_UNSUPPORTED_VERSION', 505],
     ['HTTP/1.2', 'GET / HTTP/1.2\r\n\r\n', 'HPE_UNSUPPORTED_VERSION', 505],
