@@ -27,6 +27,9 @@ export const LIBC_BINDINGS = [
   { ret: 'int', name: 'eventfd', params: ['uint', 'int'] },
   { ret: 'int', name: 'timerfd_create', params: ['int', 'int'] },
   { ret: 'int', name: 'timerfd_settime', params: ['int', 'int', 'const void *', 'void *'] },
+  // files and process limits (mode_t is an unsigned int on Linux)
+  { ret: 'int', name: 'chmod', params: ['const char *', 'uint'] },
+  { ret: 'int', name: 'getrlimit', params: ['int', 'void *'] },
   // sockets
   { ret: 'int', name: 'socket', params: ['int', 'int', 'int'] },
   { ret: 'int', name: 'socketpair', params: ['int', 'int', 'int', 'void *'] },

@@ -1,7 +1,8 @@
 /**
  * Checked helpers for the file-descriptor kinds the reactor itself uses: eventfd (wake-ups),
  * timerfd (the loop's one kernel timer), pipe2 and socketpair (tests, child processes), and
- * close. They throw SysError; every fd is created non-blocking and close-on-exec.
+ * close; and the two file calls servers need: the open-file limit and chmod (a unix socket's
+ * mode). They throw SysError; every fd is created non-blocking and close-on-exec.
  */
 import { C } from './constants/index.js';
 import { sys } from './ffi.js';
@@ -94,4 +95,25 @@ export function setNonBlocking(fd: number, on: boolean): void {
   if (next !== flags) check(sys.fcntl(fd, C.F_SETFL, next), 'fcntl', '(F_SETFL)');
 }
 
+const rlimit = new BigUint64Array(C.RLIMIT_SIZE / 8);
 
+/**
+ * The process's open-file limit (RLIMIT_NOFILE): `soft` is what EMFILE enforces, `hard` the
+ * ceiling it may be raised to. RLIM_INFINITY reads as Infinity. Throws SysError.
+ *
+ * @example const { soft } = openFileLimit(); // e.g. 1024, or 1048576 (Node raises soft to hard)
+ */
+export function openFileLimit(): { soft: number; hard: number } {
+  check(sys.getrlimit(C.RLIMIT_NOFILE, rlimit), 'getrlimit');
+  const n = (v: bigint) => (v >= 2n ** 53n ? Infinity : Number(v)); // RLIM_INFINITY is ~0
+  return { soft: n(rlimit[0]!), hard: n(rlimit[1]!) };
+}
+
+/**
+ * Sets a file's permission bits (chmod(2); follows symlinks). Throws SysError (ENOENT, EPERM …).
+ *
+ * @example chmod('/run/app.sock', 0o660);
+ */
+export function chmod(path: string, mode: number): void {
+  check(sys.chmod(path, mode), 'chmod', path);
+}

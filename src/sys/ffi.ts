@@ -29,6 +29,9 @@ export interface Sys {
   eventfd(initval: number, flags: number): number;
   timerfd_create(clockid: number, flags: number): number;
   timerfd_settime(fd: number, flags: number, newValue: Mem, oldValue: Mem): number;
+  chmod(path: string, mode: number): number;
+  /** struct rlimit { rlim_t rlim_cur, rlim_max } into `rlim` (a BigUint64Array(2)). */
+  getrlimit(resource: number, rlim: Mem): number;
   socket(domain: number, type: number, protocol: number): number;
   socketpair(domain: number, type: number, protocol: number, fds: Int32Array): number;
   bind(fd: number, addr: Mem, addrlen: number): number;

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   C, E, sys, check, SysError, errnoName, errnoOf,
   eventfd, eventfdSignal, eventfdDrain, timerfd, timerfdArm, timerfdDrain,
-  pipe, socketpair, close, isOpenFd, setNonBlocking,
+  pipe, socketpair, close, isOpenFd, setNonBlocking, openFileLimit, chmod,
 } from '../../src/sys/index.js';
 import { EvloopError } from '../../src/errors.js';
 
@@ -166,4 +169,36 @@ test('close throws EBADF for an fd that is already closed, and isOpenFd tells th
   assert.equal(isOpenFd(-1), false);
   assert.throws(() => close(r), { code: 'EBADF', syscall: 'close' });
   assert.equal(openFdCount(), before);
+});
+
+test('openFileLimit reads RLIMIT_NOFILE as the shell reports it', () => {
+  const { soft, hard } = openFileLimit();
+  assert.ok(soft > 0 && soft <= hard, `0 < soft (${soft}) <= hard (${hard})`);
+  // a child inherits the limits Node set; `ulimit -Sn`/`-Hn` print them ("unlimited" = Infinity)
+  const sh = (flag: string) => spawnSync('/bin/sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).stdout.trim();
+  const num = (s: string) => (s === 'unlimited' ? Infinity : Number(s));
+  assert.equal(num(sh('-Sn')), soft);
+  assert.equal(num(sh('-Hn')), hard);
+});
+
+test('chmod sets the permission bits and throws ENOENT naming a missing path', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evloop-chmod-'));
+  try {
+    const f = join(dir, 'f');
+    writeFileSync(f, '');
+    chmod(f, 0o640);
+    assert.equal(statSync(f).mode & 0o7777, 0o640);
+    chmod(f, 0o600);
+    assert.equal(statSync(f).mode & 0o7777, 0o600);
+    assert.throws(() => chmod(join(dir, 'missing'), 0o600), (e: SysError) => e.code === 'ENOENT' && e.syscall === 'chmod' && e.message.includes('missing'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('accept(2)\'s pending network errors EPROTO and ENONET have their names and numbers', () => {
+  assert.equal(errnoName(E.EPROTO), 'EPROTO');
+  assert.equal(errnoName(E.ENONET), 'ENONET');
+  assert.equal(errnoOf('EPROTO'), 71);
+  assert.equal(errnoOf('ENONET'), 64);
 });

@@ -42,6 +42,8 @@ export const ERRNO_TABLE = [
   ['ENOSYS', 38, 'function not implemented'],
   ['ENOTEMPTY', 39, 'directory not empty'],
   ['ELOOP', 40, 'too many symbolic links encountered'],
+  ['ENONET', 64, 'machine is not on the network'],
+  ['EPROTO', 71, 'protocol error'],
   ['ENOTSOCK', 88, 'socket operation on non-socket'],
   ['EDESTADDRREQ', 89, 'destination address required'],
   ['EMSGSIZE', 90, 'message too long'],

@@ -76,6 +76,9 @@ export const GENERIC = {
   TFD_TIMER_ABSTIME: 1,
   CLOCK_MONOTONIC: 1,
   ITIMERSPEC_SIZE: 32, // two struct timespec { long tv_sec; long tv_nsec; }
+  // resource limits (asm-generic/resource.h); struct rlimit is two 64-bit rlim_t
+  RLIMIT_NOFILE: 7,
+  RLIMIT_SIZE: 16,
   // structs
   IOVEC_SIZE: 16,
   SOCKADDR_IN_SIZE: 16,
