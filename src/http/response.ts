@@ -108,12 +108,23 @@ export class ServerResponse {
     return this.#closed;
   }
 
-  /** Sets a header, replacing any of the same name (case-insensitive). Arrays send one field each. */
+  /**
+   * Sets a header, replacing any of the same name (case-insensitive). Arrays send one field each.
+   * Throws ERR_HTTP_INVALID_HEADER (nothing replaced) for a name that is not a token or a value
+   * with a character outside HTAB, 0x20–0x7E, 0x80–0xFF.
+   */
   setHeader(name: string, value: HeaderValue): this {
     this.#assertOpen();
-    this.removeHeader(name);
-    if (typeof value === 'object') for (const v of value) this.#add(name, v);
-    else this.#add(name, typeof value === 'number' ? String(value) : value);
+    if (typeof value === 'number') value = String(value);
+    if (typeof value === 'string') {
+      checkHeader(name, value); // before removing: a refused value leaves the old one in place
+      this.removeHeader(name);
+      this.#store(name, value);
+    } else if (Array.isArray(value)) {
+      for (const v of value as readonly string[]) checkHeader(name, v);
+      this.removeHeader(name);
+      for (const v of value as readonly string[]) this.#store(name, v);
+    } else checkHeader(name, value as unknown as string); // not a string: throws the typed error
     return this;
   }
 
@@ -253,6 +264,11 @@ export class ServerResponse {
 
   #add(name: string, value: string): void {
     checkHeader(name, value);
+    this.#store(name, value);
+  }
+
+  /** Adds a field already checked by checkHeader. */
+  #store(name: string, value: string): void {
     const f = headerFlag(name, value);
     if (f === H_CONTENT_LENGTH) this.#contentLength = parseContentLength(value);
     this.#flags |= f;

@@ -11,7 +11,7 @@ export const HTTP_SERVER_CODES = {
   RESPONSE_ENDED: 'ERR_HTTP_RESPONSE_ENDED',
   /** The connection closed before the body was read or the response written. */
   CONNECTION_CLOSED: 'ERR_HTTP_CONNECTION_CLOSED',
-  /** A header name or value that would break the framing (CR, LF, NUL, non-token name). */
+  /** A header name that is not a token, or a value with a character outside HTAB, 0x20–0x7E, 0x80–0xFF (Node's rule). */
   INVALID_HEADER: 'ERR_HTTP_INVALID_HEADER',
   /** A status code outside 100–999. */
   INVALID_STATUS: 'ERR_HTTP_INVALID_STATUS',
