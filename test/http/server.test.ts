@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { prepareHeaders } from '../../src/http/headers.js';
 import type { ServerRequest } from '../../src/http/request.js';
 import type { ServerResponse } from '../../src/http/response.js';
-import { open, raw, statuses, tick, withServer } from './server-helpers.js';
+import { open, raw, statuses, tick, withServer, type RawResult } from './server-helpers.js';
 
 const GET = (path = '/', extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 const hello = (_req: ServerRequest, res: ServerResponse): void => res.end('Hello, World!', prepareHeaders({ 'Content-Type': 'text/plain' }));
@@ -301,23 +301,50 @@ describe('HTTP server', () => {
       return seed % n;
     };
     const valid = 'POST /p?q=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
-    const inputs: Buffer[] = [];
+    const mutated: Buffer[] = [];
     for (let i = 0; i < 150; i++) {
       const b = Buffer.from(valid, 'latin1');
       for (let k = 0, m = 1 + rand(4); k < m; k++) b[rand(b.length)] = rand(256);
-      inputs.push(b);
+      mutated.push(b);
     }
-    for (let i = 0; i < 50; i++) inputs.push(Buffer.from(Array.from({ length: 1 + rand(300) }, () => rand(256))));
+    // random bytes never form a request line + Host (the seed is fixed, so this holds every run)
+    const random = Array.from({ length: 50 }, () => Buffer.from(Array.from({ length: 1 + rand(300) }, () => rand(256))));
+    const calls: ServerRequest[] = [];
+    let answered = 0;
     const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      calls.push(req);
       await req.body().catch(() => {});
-      if (!res.closed) res.end('ok');
-    };
-    await withServer(handler, { headersTimeoutMs: 300, bodyTimeoutMs: 300, keepAliveTimeoutMs: 300 }, async ({ port, errors }) => {
-      const results = await Promise.all(inputs.map((b) => raw(port, [b], { timeoutMs: 3000 })));
-      for (const r of results) {
-        assert.ok(r.closed, 'every connection ends by the timeouts at the latest');
-        for (const st of statuses(r.text)) assert.ok([200, 400, 408, 413, 417, 431, 501, 505].includes(st), `status ${st}`);
+      if (!res.closed) {
+        answered++;
+        res.end('ok');
       }
+    };
+    const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+    await withServer(handler, { headersTimeoutMs: 300, bodyTimeoutMs: 300, keepAliveTimeoutMs: 300 }, async ({ port, errors }) => {
+      const check = (results: RawResult[]): number[] => {
+        const all: number[] = [];
+        for (const r of results) {
+          assert.ok(r.closed, 'every connection ends by the timeouts at the latest');
+          for (const st of statuses(r.text)) assert.ok([200, 400, 408, 413, 417, 431, 501, 505].includes(st), `status ${st}`);
+          all.push(...statuses(r.text));
+        }
+        return all;
+      };
+      const fromRandom = check(await Promise.all(random.map((b) => raw(port, [b], { timeoutMs: 3000 }))));
+      assert.equal(calls.length, 0, `no handler call for random bytes (got ${calls.map((r) => JSON.stringify(r.method)).join(', ')})`);
+      assert.ok(!fromRandom.includes(200));
+
+      const fromMutated = check(await Promise.all(mutated.map((b) => raw(port, [b], { timeoutMs: 3000 }))));
+      // the handler sees only requests that parsed: a method token, a target without controls
+      // or spaces, HTTP/1.0 or 1.1, token field names
+      for (const req of calls) {
+        assert.match(req.method, TOKEN);
+        assert.ok(req.target.length > 0 && !/[\x00-\x20\x7f]/.test(req.target), `target ${JSON.stringify(req.target)}`);
+        assert.ok(req.versionMinor === 0 || req.versionMinor === 1);
+        for (let i = 0; i < req.headers.length; i += 2) assert.match(req.headers[i]!, TOKEN);
+      }
+      assert.equal(fromMutated.filter((st) => st === 200).length, answered, 'each 200 came from one handler call');
+      assert.ok(calls.length < mutated.length, 'some mutations broke the head and reached no handler');
       assert.deepEqual(errors, [], 'no handler failed');
       const ok = await raw(port, [GET()], { until: (t) => t.endsWith('ok') });
       assert.deepEqual(statuses(ok.text), [200]);

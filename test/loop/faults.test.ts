@@ -267,18 +267,24 @@ describe('the loop under faults of epoll_ctl', () => {
     }
   });
 
-  it('ignores EBADF and ENOENT when unregistering an fd its owner already closed', () => {
-    const loop = createLoop({ poller: 'epoll', host: 'none' });
-    const [r, w] = pipe();
-    try {
-      const watcher = loop.watch(r, READABLE, () => {});
-      withFaults({ epoll_ctl: ['EBADF'] }, () => watcher.close());
-      assert.equal(watcher.closed, true);
-      assert.equal(loop.alive, false);
-    } finally {
-      loop.close();
-      close(r);
-      close(w);
-    }
-  });
+  for (const errno of ['EBADF', 'ENOENT'] as const) {
+    it(`ignores ${errno} when unregistering an fd its owner already closed`, () => {
+      const loop = createLoop({ poller: 'epoll', host: 'none' });
+      const [r, w] = pipe();
+      try {
+        const watcher = loop.watch(r, READABLE, () => {});
+        withFaults({ epoll_ctl: [errno] }, (faults) => {
+          assert.doesNotThrow(() => watcher.close());
+          assert.equal(faults.injected.epoll_ctl?.[errno], 1, `the unregister really failed with ${errno}`);
+        });
+        assert.equal(watcher.closed, true);
+        assert.equal(loop.alive, false);
+        assert.equal(loop.stats().watchedFds, 0);
+      } finally {
+        loop.close();
+        close(r);
+        close(w);
+      }
+    });
+  }
 });
