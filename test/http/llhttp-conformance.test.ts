@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { HttpParserKind } from '../../src/http/parser.js';
+import { missing } from '../helpers/requires.js';
 import { collect, everyByte, type Collected } from './collect.js';
 import { readVectorFile, type VectorCase, type VectorMessage } from './llhttp-vectors.js';
 
@@ -116,7 +117,8 @@ const files = existsSync(vectorDir) ? [...filesIn('request'), ...filesIn('respon
 
 if (files.length === 0) {
   test('llhttp conformance vectors', (t) => {
-    t.skip(`no vectors at ${vectorDir} (they live in the shared workspace next to the repo)`);
+    // they live in the shared workspace next to the repo: a skip locally, a failure under CI
+    t.skip(missing(existsSync(vectorDir) ? `no vector files (request/*.md, response/*.md) in ${vectorDir}` : `no llhttp vectors at ${vectorDir}`));
   });
 }
 

@@ -150,11 +150,3 @@ export function sha256(): ReturnType<typeof createHash> {
   return createHash('sha256');
 }
 
-/** True when ::1 can be bound on this machine. */
-export function ipv6Available(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(0, '::1', () => s.close(() => resolve(true)));
-  });
-}

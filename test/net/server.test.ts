@@ -10,7 +10,8 @@ import { connectUnix } from '../../src/net/connect.js';
 import { EchoProtocol } from '../../src/net/echo.js';
 import { createServer } from '../../src/net/server.js';
 import { withFaults } from '../../src/sys/index.js';
-import { Collector, ipv6Available, nodeRoundTrip, sleep, trackFds, waitFor } from './helpers.js';
+import { requireIPv6 } from '../helpers/requires.js';
+import { Collector, nodeRoundTrip, sleep, trackFds, waitFor } from './helpers.js';
 import net from 'node:net';
 
 const echo = () => new EchoProtocol();
@@ -55,7 +56,8 @@ test('two listeners share a port with reusePort', async () => {
 });
 
 test('a TCP server over IPv6 ::1 echoes a Node client', async (t) => {
-  if (!(await ipv6Available())) return t.skip('IPv6 ::1 is not available on this machine');
+  const skip = await requireIPv6();
+  if (skip) return t.skip(skip);
   const done = await trackFds();
   const server = createServer(echo, { host: '::1', port: 0 });
   const addr = await server.listen();
