@@ -43,6 +43,24 @@ describe('the request head', () => {
     assert.equal(serializeHead({ method: 'GET', target: '/', host: 'h', fields: ['Connection', 'close'], body: { kind: 'none' }, keepAlive: true }).close, true);
   });
 
+  it('the start-line and Host are checked at the last gate: a bad target or Host gives ERR_INVALID_URL, a bad method ERR_INVALID_ARG', () => {
+    const at = (method: string, target: string, host: string) => () => serializeHead({ method, target, host, fields: [], body: { kind: 'none' }, keepAlive: true });
+    for (const t of ['/a b', '/a\r\nX-Injected: 1', '/a\nb', '/\u010d\u010aX: 1', '/\u00e9', '/\x7f', '']) assert.throws(at('GET', t, 'h'), { code: 'ERR_INVALID_URL' }, JSON.stringify(t));
+    for (const h of ['h\r\nX-Injected: 1', 'h h', 'h\u010a', '']) assert.throws(at('GET', '/', h), { code: 'ERR_INVALID_URL' }, JSON.stringify(h));
+    for (const m of ['GET / HTTP/1.1\r\nX: y\r\n', 'G\u0100T', '']) assert.throws(at(m, '/', 'h'), { code: 'ERR_INVALID_ARG' }, JSON.stringify(m));
+    assert.equal(at('GET', '/a%20b?q=%C3%A9', '[::1]:8080')().head.toString('latin1'), 'GET /a%20b?q=%C3%A9 HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n');
+  });
+
+  it('a URL with spaces, CR/LF and non-ASCII reaches the server percent-encoded on one request line, no injected field', () =>
+    noFdLeak(async (use) => {
+      const srv = await startNodeServer((req, res) => res.end(JSON.stringify({ url: req.url, injected: req.headers['x-injected'] ?? null })));
+      const client = use(new Client());
+      const res = await client.request(`${srv.url('/a b')}\r\nX-Injected: 1\u010d\u010a?é`);
+      assert.deepEqual(await res.json(), { url: '/a%20bX-Injected:%201%C4%8D%C4%8A?%C3%A9', injected: null });
+      client.close();
+      await srv.close();
+    }));
+
   it('unsupported body types are refused with ERR_INVALID_ARG', () => {
     assert.throws(() => prepareBody(42 as never), { code: 'ERR_INVALID_ARG' });
   });

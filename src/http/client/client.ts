@@ -4,7 +4,7 @@
  * ERR_UNSUPPORTED_PROTOCOL. Redirects are off by default (a 3xx is returned as it is).
  */
 import { getDefaultLoop, type Loop } from '../../loop/loop.js';
-import { TOKEN } from '../tokens.js';
+import { isHeaderName } from '../headers.js';
 import { abortError, HTTP_CLIENT_CODES, HttpClientError } from './errors.js';
 import { flattenHeaders, withoutFields, type HeadersInit } from './headers.js';
 import { OriginPool } from './pool.js';
@@ -218,10 +218,7 @@ function parseUrl(input: string | URL): URL {
 
 function checkMethod(method: string): string {
   if (typeof method !== 'string' || method.length === 0) throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_ARG, 'method must be a non-empty string');
-  for (let i = 0; i < method.length; i++) {
-    const c = method.charCodeAt(i);
-    if (c > 255 || TOKEN[c] !== 1) throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_ARG, `invalid method ${JSON.stringify(method)}`);
-  }
+  if (!isHeaderName(method)) throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_ARG, `invalid method ${JSON.stringify(method)}`);
   const upper = method.toUpperCase();
   return NORMALIZED_METHODS.has(upper) ? upper : method;
 }

@@ -1,9 +1,10 @@
 /**
  * Header fields of the client: the response's multi-valued, case-insensitive view, and the
  * validation + flattening of the headers a caller passes in (CR/LF/NUL in a value would let a
- * caller's data split the request, so they are refused, never stripped).
+ * caller's data split the request, so they are refused, never stripped). The rule is the
+ * server's, from one validator (../headers.ts): token names; values of HTAB, 0x20–0x7E, 0x80–0xFF.
  */
-import { FIELD_VALUE, TOKEN } from '../tokens.js';
+import { headerProblem } from '../headers.js';
 import { HTTP_CLIENT_CODES, HttpClientError } from './errors.js';
 
 /** What `request({ headers })` accepts. */
@@ -88,18 +89,17 @@ function invalid(message: string): HttpClientError {
   return new HttpClientError(HTTP_CLIENT_CODES.INVALID_HEADER, message);
 }
 
-/** Throws ERR_INVALID_HEADER unless `name` is a token and `value` has no CR, LF, NUL or other control byte. */
+/**
+ * Throws ERR_INVALID_HEADER unless `name` is a token and `value` has only HTAB, 0x20–0x7E and
+ * 0x80–0xFF (no CR, LF, NUL, other control, DEL, or code unit above 0xFF).
+ */
 export function checkField(name: string, value: string): void {
-  if (name.length === 0) throw invalid('a header name is empty');
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 255 || TOKEN[c] !== 1) throw invalid(`invalid character in header name ${JSON.stringify(name)}`);
-  }
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 255 || FIELD_VALUE[c] !== 1) throw invalid(`invalid character in the value of header ${name}`);
-  }
+  const problem = headerProblem(name, value);
+  if (problem !== null) throw invalid(problem);
 }
+
+/** OWS (SP, HTAB) around a value is not part of it (RFC 9110 §5.5); CR and LF are not trimmed but refused. */
+const OWS_ENDS = /^[ \t]+|[ \t]+$/g;
 
 /**
  * Flattens any accepted header input into [name, value, …] with values trimmed and checked.
@@ -114,7 +114,7 @@ export function flattenHeaders(init: HeadersInit | undefined): string[] {
       for (const v of value) add(name, v);
       return;
     }
-    const v = String(value).trim();
+    const v = String(value).replace(OWS_ENDS, '');
     checkField(name, v);
     out.push(name, v);
   };

@@ -5,6 +5,7 @@
  * waits for the transport to drain whenever it is above its high-water mark, so memory stays
  * bounded however fast the source produces.
  */
+import { isHeaderName, isWireTarget } from '../headers.js';
 import { HTTP_CLIENT_CODES, HttpClientError } from './errors.js';
 import { findField } from './headers.js';
 
@@ -78,9 +79,18 @@ export interface SerializedHead {
   close: boolean;
 }
 
-/** Builds the head. Framing fields (Content-Length, Transfer-Encoding) are ours to set. */
+/**
+ * Builds the head. Framing fields (Content-Length, Transfer-Encoding) are ours to set. The
+ * start-line and Host are checked here, the last gate before the wire (the URL parser already
+ * encodes what they must not hold): a method that is not a token → ERR_INVALID_ARG; a target or
+ * Host with a space, control or non-ASCII character → ERR_INVALID_URL. `fields` were checked by
+ * flattenHeaders.
+ */
 export function serializeHead(input: HeadInput): SerializedHead {
   const { method, target, fields, body } = input;
+  if (!isHeaderName(method)) throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_ARG, `invalid method ${JSON.stringify(method)}`);
+  if (!isWireTarget(target)) throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_URL, `invalid request target ${JSON.stringify(target)}`);
+  if (!isWireTarget(input.host)) throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_URL, `invalid Host ${JSON.stringify(input.host)}`);
   if (findField(fields, 'transfer-encoding') !== -1) {
     throw new HttpClientError(HTTP_CLIENT_CODES.INVALID_HEADER, 'Transfer-Encoding is set by the client from the body; do not pass it');
   }
@@ -121,7 +131,7 @@ export function serializeHead(input: HeadInput): SerializedHead {
     throw new HttpClientError(HTTP_CLIENT_CODES.BODY_LENGTH_MISMATCH, `Content-Length ${userLength} but there is no body`);
   }
   head += '\r\n';
-  // latin1: every character was checked to be < 256 (fields) or is ASCII (URL, method).
+  // latin1: every character was checked to be < 256 (fields) or visible ASCII (method, target, Host).
   return { head: Buffer.from(head, 'latin1'), fixedLength, chunked, close };
 }
 
