@@ -59,12 +59,19 @@ async function respond(app: FetchApp, scheme: string, req: ServerRequest, res: S
   }
   res.statusCode = response.status;
   let hasLength = false;
-  response.headers.forEach((value, name) => {
-    if (name === 'set-cookie') return;
-    if (name === 'content-length') hasLength = true;
-    res.appendHeader(name, value);
-  });
-  for (const c of response.headers.getSetCookie()) res.appendHeader('set-cookie', c);
+  try {
+    response.headers.forEach((value, name) => {
+      if (name === 'set-cookie') return;
+      if (name === 'content-length') hasLength = true;
+      res.appendHeader(name, value);
+    });
+    for (const c of response.headers.getSetCookie()) res.appendHeader('set-cookie', c);
+  } catch (err) {
+    // Web Headers lets controls such as \x01 and \x7f through; appendHeader refuses them
+    // (ERR_HTTP_INVALID_HEADER → a 500). The app's body is then not wanted: release its source.
+    await response.body?.cancel(err).catch(() => {});
+    throw err;
+  }
   const body = response.body;
   if (body === null) return res.end();
   const reader = body.getReader();

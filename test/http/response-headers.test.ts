@@ -89,6 +89,19 @@ describe('response header validation on the wire', () => {
     }
   });
 
+  it("a fetch-style app whose headers are refused has its streamed body cancelled (its source released)", async () => {
+    let cancelled: unknown = null;
+    const app = fetchHandler(() => {
+      const body = new ReadableStream({ pull: () => new Promise(() => {}), cancel: (reason) => void (cancelled = reason) });
+      return new Response(body, { headers: { 'X-Bad': 'a\x01b' } });
+    });
+    await withServer(app, {}, async ({ port }) => {
+      const r = await raw(port, [GET], { until: (t) => /\r\n\r\n/.test(t) });
+      assert.match(r.text, /^HTTP\/1\.1 500 /);
+      assert.equal((cancelled as { code?: string } | null)?.code, 'ERR_HTTP_INVALID_HEADER');
+    });
+  });
+
   it('values Node allows are sent byte for byte: tab, latin1 (é, 0xff) and visible ASCII', async () => {
     await withServer((_req, res) => {
       res.setHeader('X-Latin1', 'caf\u00e9 \u00ff\tend');
