@@ -33,16 +33,20 @@ function firstResult(run: FixtureRun, env: Record<string, string>): Record<strin
   return r;
 }
 
-// one child at a time: the timing assertions (< 50 ms, CPU) must not measure contention
+// one child at a time. Promptness is asserted in loop turns and CPU time; the wall-clock bounds
+// left are loose: only a missed wake-up (which waits for the fixture's deadline) crosses them.
 describe('the reactor coexisting with Node\'s loop', () => {
   for (const { name, env } of HOST_ENVS) {
     describe(`with ${name}`, () => {
-      it('resumes an await inside a reactor callback promptly (< 50 ms)', async () => {
+      it('resumes an await inside a reactor callback before the reactor\'s next turn', async () => {
         const run = await runFixture('await-in-callback', env);
         const r = firstResult(run, env);
         assert.equal(run.code, 0, show(run));
         assert.equal(r.rounds, 5);
-        assert.ok((r.maxDelayMs as number) < 50, `an await resumed after ${String(r.maxDelayMs)} ms`);
+        assert.equal(r.nextTurnFirst, 0, 'a callSoon queued by the callback ran before the await resumed');
+        assert.equal(r.maxTurnsWhileAwaiting, 0, 'no loop turn ran between the await and its continuation');
+        // a continuation left for the reactor's next wake-up, with nothing to wake it, waits for the deadline
+        assert.ok((r.maxDelayMs as number) < 2000, `an await resumed after ${String(r.maxDelayMs)} ms`);
       });
 
       it('lets a Node setTimeout and fs.promises.readFile complete while a watcher is active', async () => {
@@ -93,12 +97,13 @@ describe('the reactor coexisting with Node\'s loop', () => {
         assert.equal(r.errors, 2);
       });
 
-      it('uses about no CPU while idle with an active watcher (< 50 ms CPU in 1 s)', async () => {
+      it('uses about no CPU while idle with an active watcher (< 200 ms CPU in 1 s, < 20 turns)', async () => {
         const run = await runFixture('idle-cpu', env);
         const r = firstResult(run, env);
         assert.equal(run.code, 0, show(run));
         assert.ok((r.wallMs as number) >= 990);
-        assert.ok((r.cpuMs as number) < 50, `${String(r.cpuMs)} ms of CPU in ${String(r.wallMs)} ms idle: a busy loop?`);
+        // CPU time, not wall time: contention does not add to it; a busy loop burns ~1000 ms
+        assert.ok((r.cpuMs as number) < 200, `${String(r.cpuMs)} ms of CPU in ${String(r.wallMs)} ms idle: a busy loop?`);
         assert.ok((r.iterations as number) < 20, `${String(r.iterations)} loop turns while idle`);
       });
     });
@@ -112,8 +117,9 @@ describe('a reactor inside a worker thread', () => {
     assert.equal(run.code, 0, show(run));
     const r = run.results[0]!;
     assert.equal(r.host, 'thread-wait', 'uv_default_loop() is the main thread\'s loop: not for a worker');
-    assert.ok((r.readAfterMs as number) >= 15 && (r.readAfterMs as number) < 500, `read after ${String(r.readAfterMs)} ms (written at 20 ms)`);
-    assert.ok((r.timerAfterMs as number) >= 39 && (r.timerAfterMs as number) < 500, `40 ms timer after ${String(r.timerAfterMs)} ms`);
+    // a wait that nothing wakes (the bug) never ends: the fixture's deadline is 8 s
+    assert.ok((r.readAfterMs as number) >= 15 && (r.readAfterMs as number) < 3000, `read after ${String(r.readAfterMs)} ms (written at 20 ms)`);
+    assert.ok((r.timerAfterMs as number) >= 39 && (r.timerAfterMs as number) < 3000, `40 ms timer after ${String(r.timerAfterMs)} ms`);
   });
 });
 
