@@ -273,8 +273,10 @@ describe('the loop on virtual time', () => {
           busyWait(30);
         });
         t.loop.runOnce(0);
-        assert.deepEqual(slow.map((s) => [s.what, s.name]), [['timer', 'slowTimer'], ['soon', 'sluggish']]);
-        assert.ok(slow.every((s) => s.ms >= 20));
+        // a loaded machine may stall quick() past 20 ms too; then reporting it is right, so only
+        // the threshold is asserted for it
+        assert.deepEqual(slow.filter((s) => s.name !== 'quick').map((s) => [s.what, s.name]), [['timer', 'slowTimer'], ['soon', 'sluggish']]);
+        assert.ok(slow.every((s) => s.ms >= 20), `every report is past the threshold: ${slow.map((s) => `${s.name} ${s.ms.toFixed(1)} ms`).join(', ')}`);
       } finally {
         t.loop.close();
       }
