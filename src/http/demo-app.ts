@@ -19,7 +19,7 @@ export type StatsSource = () => Record<string, unknown>;
  */
 export function createDemoHandler(stats: StatsSource): HttpHandler {
   return (req, res) => {
-    const target = req.target;
+    const target = req.path; // the absolute-form (GET http://h/echo) routes by its path too
     if (target === '/') {
       if (req.method === 'GET' || req.method === 'HEAD') return res.end(HELLO, TEXT);
     } else if (target === '/echo') {

@@ -35,10 +35,31 @@ export function fetchHandler(app: FetchApp, options: FetchAdapterOptions = {}): 
   return (req, res) => respond(app, scheme, req, res);
 }
 
-/** Builds the Web Request of a native request. */
-export function toWebRequest(req: ServerRequest, scheme = 'http'): Request {
+/**
+ * The URL of a native request (RFC 9112 §3.3), built only from parts the server validated
+ * (semantics.ts): `req.host` — the absolute-form's authority, else the Host header, which the
+ * server refused unless it is `uri-host [ ":" port ]`, so a Host like `evil/..` or `a@b` never
+ * becomes a path or userinfo — and `req.path`. An absolute-form keeps its own scheme; an empty or
+ * absent Host (HTTP/1.0) gives `localhost`; `*` and CONNECT give the authority's root.
+ *
+ * @example
+ * webUrl(req, 'https'); // 'https://example.com:8443/a?b' for GET /a?b with Host: example.com:8443
+ */
+export function webUrl(req: ServerRequest, scheme = 'http'): string {
   const target = req.target;
-  const url = target.charCodeAt(0) === 0x2f ? `${scheme}://${req.header('host') ?? 'localhost'}${target}` : target;
+  const host = req.host || 'localhost';
+  if (target.charCodeAt(0) === 0x2f) return `${scheme}://${host}${target}`;
+  if (target === '*' || req.method === 'CONNECT') return `${scheme}://${host}/`;
+  return `${target.slice(0, target.indexOf(':')).toLowerCase()}://${host}${req.path}`;
+}
+
+/**
+ * Builds the Web Request of a native request (URL: {@link webUrl}). Throws the `TypeError` of
+ * `new Request` when the WHATWG URL parser refuses a host RFC 3986 allows (`999.1.1.1`,
+ * `a%2Fb`, `[v1.x]`); `fetchHandler` answers those 400.
+ */
+export function toWebRequest(req: ServerRequest, scheme = 'http'): Request {
+  const url = webUrl(req, scheme);
   const headers = new Headers();
   const h = req.headers;
   for (let i = 0; i < h.length; i += 2) headers.append(h[i]!, h[i + 1]!);
@@ -52,7 +73,15 @@ export function toWebRequest(req: ServerRequest, scheme = 'http'): Request {
 }
 
 async function respond(app: FetchApp, scheme: string, req: ServerRequest, res: ServerResponse): Promise<void> {
-  const response = await app(toWebRequest(req, scheme));
+  let request: Request;
+  try {
+    request = toWebRequest(req, scheme);
+  } catch (err) {
+    if (URL.canParse(webUrl(req, scheme))) throw err;
+    res.statusCode = 400; // a valid URI host the fetch API cannot represent: the client's fault
+    return res.end();
+  }
+  const response = await app(request);
   if (res.closed) {
     await response.body?.cancel();
     return;

@@ -3,6 +3,7 @@
  * (reading pauses while more than 64 KiB wait unread), plus `body()`/`text()`/`json()` for the
  * whole of it. A request without a body allocates nothing for one.
  */
+import { authorityEnd, authorityStart } from './semantics.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
 
 /** What a request needs from its connection. */
@@ -32,7 +33,11 @@ const EMPTY = Buffer.alloc(0);
 export class ServerRequest implements AsyncIterable<Buffer> {
   /** The method as sent (case-sensitive), e.g. 'GET'. */
   readonly method: string;
-  /** The request-target exactly as sent, e.g. '/search?q=1'. */
+  /**
+   * The request-target exactly as sent: '/search?q=1' (origin-form), 'http://a/b' (absolute-form),
+   * 'example.com:443' (CONNECT) or '*' (OPTIONS). Route by {@link path}, which is the same string
+   * for the origin-form.
+   */
   readonly target: string;
   /** Field lines as [name, value, name, value, …], names in their raw case. */
   readonly headers: readonly string[];
@@ -61,9 +66,45 @@ export class ServerRequest implements AsyncIterable<Buffer> {
     this.#ended = !hasBody;
   }
 
-  /** Alias of `target`. */
+  /** Alias of `target` (as sent, like Node's `req.url`). */
   get url(): string {
     return this.target;
+  }
+
+  /**
+   * The origin-form of the target: path and query, what to route by. The target itself for the
+   * origin-form (no allocation) and for `*`; for the absolute-form the part after the authority,
+   * '/' when the URI has no path (RFC 9112 §3.2.2: `GET http://a/b?q` → '/b?q', `GET http://a` →
+   * '/'); '' for CONNECT (an authority has no path).
+   *
+   * @example
+   * // GET http://example.com/users/7?full=1 HTTP/1.1
+   * req.path; // '/users/7?full=1'
+   * req.host; // 'example.com'
+   */
+  get path(): string {
+    const t = this.target;
+    if (t.charCodeAt(0) === 0x2f || t === '*') return t;
+    if (this.method === 'CONNECT') return '';
+    const e = authorityEnd(t, authorityStart(t));
+    if (e === t.length) return '/';
+    return t.charCodeAt(e) === 0x2f ? t.slice(e) : `/${t.slice(e)}`;
+  }
+
+  /**
+   * The authority the request is for (`host[:port]`, as sent): for the absolute-form the one in
+   * the target, and the Host header is then ignored (RFC 9112 §3.2.2); for CONNECT the target;
+   * otherwise the Host header, '' when it is empty or absent (HTTP/1.0). The server refused the
+   * request unless it is a valid `uri-host [ ":" port ]` (no "/", "@", spaces …: safe to put
+   * in a URL), and an HTTP/1.1 request without exactly one Host (semantics.ts).
+   * `header('host')` stays the raw field.
+   */
+  get host(): string {
+    const t = this.target;
+    if (t.charCodeAt(0) === 0x2f || t === '*') return this.header('host') ?? '';
+    if (this.method === 'CONNECT') return t;
+    const s = authorityStart(t);
+    return t.slice(s, authorityEnd(t, s));
   }
 
   /** The first value of a header (case-insensitive), or undefined. */

@@ -101,6 +101,44 @@ describe('fetch adapter', () => {
     });
   });
 
+  it('builds the URL from the validated host and path: Host, absolute-form (own scheme), OPTIONS *, HTTP/1.0 without Host', async () => {
+    const urls: string[] = [];
+    const handler = fetchHandler((r) => (urls.push(r.url), new Response('u')), { scheme: 'https' });
+    await withServer(handler, {}, async ({ port, errors }) => {
+      const r = await raw(
+        port,
+        [
+          'GET /a?b=1 HTTP/1.1\r\nHost: example.com:8443\r\n\r\n' +
+            'GET http://target.example/p/q HTTP/1.1\r\nHost: ignored.example\r\n\r\n' +
+            'OPTIONS * HTTP/1.1\r\nHost: opt.example\r\n\r\n' +
+            'GET / HTTP/1.0\r\n\r\n',
+        ],
+        { timeoutMs: 5000 },
+      );
+      assert.equal([...r.text.matchAll(/ 200 OK\r\n/g)].length, 4, r.text);
+      assert.deepEqual(urls, ['https://example.com:8443/a?b=1', 'http://target.example/p/q', 'https://opt.example/', 'https://localhost/']);
+      assert.deepEqual(errors, []);
+    });
+  });
+
+  it('never builds a URL from a Host the server refused (evil/.., userinfo), and answers 400 for a host the URL parser refuses', async () => {
+    const urls: string[] = [];
+    await withServer(fetchHandler((r) => (urls.push(r.url), new Response('u'))), {}, async ({ port, errors }) => {
+      for (const host of ['evil/..', 'a@evil', 'evil?x']) {
+        const r = await raw(port, [`GET /x HTTP/1.1\r\nHost: ${host}\r\n\r\n`]);
+        assert.match(r.text, /^HTTP\/1\.1 400 /, host);
+        assert.ok(r.closed, host);
+      }
+      // valid for RFC 3986, refused by the WHATWG URL parser: the app cannot be given it
+      for (const host of ['999.1.1.1', 'a%2Fb', '[v1.x]']) {
+        const r = await raw(port, [`GET /x HTTP/1.1\r\nHost: ${host}\r\n\r\n`], { until: (t) => t.includes('\r\n\r\n') });
+        assert.match(r.text, /^HTTP\/1\.1 400 /, host);
+      }
+      assert.deepEqual(urls, []);
+      assert.deepEqual(errors, []);
+    });
+  });
+
   it('turns an exception of the app into a 500 (Hono answers it itself) and a throwing fetch function into a 500', async () => {
     await withServer(fetchHandler(app().fetch), {}, async ({ port }) => {
       const r = await fetch(`http://127.0.0.1:${port}/boom`);
