@@ -31,7 +31,11 @@ export interface ExchangeOptions {
   signal?: AbortSignal | undefined;
   /** 0: no limit. Counted from the end of the request to the end of the response head. */
   headersTimeoutMs: number;
-  /** 0: no limit. Longest wait between two pieces of the response body (not while we paused). */
+  /**
+   * 0: no limit. Longest wait between two pieces of a body: of the response (not while we
+   * paused it), and of a streamed request body (the source yielding nothing, or the server not
+   * draining what we sent).
+   */
   bodyTimeoutMs: number;
   highWaterMark: number;
 }
@@ -54,6 +58,9 @@ interface Exchange {
   bodyTimer: TimerHandle | null;
   /** Loop time of the last body progress (one timer per exchange, re-armed lazily). */
   lastBodyAt: number;
+  /** While a streamed request body is written: its idle timer and last progress (a write or a drain). */
+  sendTimer: TimerHandle | null;
+  lastSendAt: number;
   onAbort: (() => void) | null;
 }
 
@@ -135,7 +142,7 @@ export class ClientConnection implements Protocol, WriteTarget {
     return new Promise<ResponseStart>((resolve, reject) => {
       const ex: Exchange = {
         opts, resolve, reject, body: null, gotBytes: false, requestWritten: false, messageDone: false,
-        keepAlive: !opts.head.close, headersTimer: null, bodyTimer: null, lastBodyAt: 0, onAbort: null,
+        keepAlive: !opts.head.close, headersTimer: null, bodyTimer: null, lastBodyAt: 0, sendTimer: null, lastSendAt: 0, onAbort: null,
       };
       this.#ex = ex;
       this.#exchanges++;
@@ -151,10 +158,13 @@ export class ClientConnection implements Protocol, WriteTarget {
       }
       this.#parser.resume();
       this.#parser.expectResponseTo(opts.method);
+      if (opts.body.kind === 'stream') this.#armSendTimer(ex);
       writeRequest(this, opts.head, opts.body).then(
         () => {
           if (this.#ex !== ex) return;
           ex.requestWritten = true;
+          ex.sendTimer?.cancel();
+          ex.sendTimer = null;
           if (ex.body === null) ex.headersTimer = this.#timer(opts.headersTimeoutMs, HTTP_CLIENT_CODES.HEADERS_TIMEOUT, 'waiting for the response headers');
           else if (ex.messageDone) this.#finish(ex);
         },
@@ -170,6 +180,7 @@ export class ClientConnection implements Protocol, WriteTarget {
   write(data: Uint8Array): void {
     if (this.closed) return;
     this.#transport!.write(data);
+    this.#sendProgress();
   }
 
   drained(): Promise<void> | null {
@@ -231,7 +242,14 @@ export class ClientConnection implements Protocol, WriteTarget {
 
   resumeWriting(): void {
     this.#writePaused = false;
+    this.#sendProgress(); // the server took what was queued
     this.#wakeWriters();
+  }
+
+  /** A streamed request body moved: its idle timer counts from now (writes come from promise continuations: fresh clock). */
+  #sendProgress(): void {
+    const ex = this.#ex;
+    if (ex !== null && ex.sendTimer !== null) ex.lastSendAt = freshNow(this.#loop);
   }
 
   #wakeWriters(): void {
@@ -300,16 +318,30 @@ export class ClientConnection implements Protocol, WriteTarget {
   /** Starts the body-idle timer, counting from now. */
   #armBodyTimer(ex: Exchange): void {
     const ms = ex.opts.bodyTimeoutMs;
-    if (ex.messageDone || ex.bodyTimer !== null || !(ms > 0) || !Number.isFinite(ms)) return;
+    if (ex.messageDone || ex.bodyTimer !== null) return;
     ex.lastBodyAt = freshNow(this.#loop);
+    ex.bodyTimer = this.#idleTimer(ex, ms, () => ex.lastBodyAt, 'waiting for the response body', (t) => (ex.bodyTimer = t));
+  }
+
+  /** Starts the idle timer of a streamed request body: a source or a server that stalls ends the exchange. */
+  #armSendTimer(ex: Exchange): void {
+    ex.lastSendAt = freshNow(this.#loop);
+    ex.sendTimer = this.#idleTimer(ex, ex.opts.bodyTimeoutMs, () => ex.lastSendAt, 'sending the request body', (t) => (ex.sendTimer = t));
+  }
+
+  /**
+   * Fails the exchange with ERR_BODY_TIMEOUT once `since()` is `ms` in the past. One timer,
+   * re-armed lazily for what is left (progress only moves a timestamp); `store` keeps the handle.
+   */
+  #idleTimer(ex: Exchange, ms: number, since: () => number, what: string, store: (t: TimerHandle | null) => void): TimerHandle | null {
     const check = (): void => {
       if (this.#ex !== ex) return;
-      ex.bodyTimer = null;
-      const idle = this.#loop.now() - ex.lastBodyAt;
-      if (idle >= ms) this.#fail(new ClientTimeoutError(HTTP_CLIENT_CODES.BODY_TIMEOUT, 'waiting for the response body', ms));
-      else ex.bodyTimer = this.#loop.callLater(ms - idle, check);
+      store(null);
+      const idle = this.#loop.now() - since();
+      if (idle >= ms) this.#fail(new ClientTimeoutError(HTTP_CLIENT_CODES.BODY_TIMEOUT, what, ms));
+      else store(this.#loop.callLater(ms - idle, check));
     };
-    ex.bodyTimer = startTimer(this.#loop, ms, check);
+    return startTimer(this.#loop, ms, check);
   }
 
   #timer(ms: number, code: string, what: string): TimerHandle | null {
@@ -323,7 +355,8 @@ export class ClientConnection implements Protocol, WriteTarget {
     this.#ex = null;
     ex.headersTimer?.cancel();
     ex.bodyTimer?.cancel();
-    ex.headersTimer = ex.bodyTimer = null;
+    ex.sendTimer?.cancel();
+    ex.headersTimer = ex.bodyTimer = ex.sendTimer = null;
     if (ex.onAbort !== null) ex.opts.signal!.removeEventListener('abort', ex.onAbort);
     ex.onAbort = null;
   }

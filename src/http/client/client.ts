@@ -18,7 +18,7 @@ export interface Timeouts {
   connect?: number;
   /** From the end of the request to the end of the response head → ERR_HEADERS_TIMEOUT. */
   headers?: number;
-  /** Longest silence between pieces of the response body → ERR_BODY_TIMEOUT. */
+  /** Longest silence between pieces of the response body, or of a streamed request body being sent → ERR_BODY_TIMEOUT. */
   body?: number;
 }
 
