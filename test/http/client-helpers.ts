@@ -15,8 +15,8 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
-/** Starts Node's http server on 127.0.0.1 with `handler`. */
-export async function startNodeServer(handler: http.RequestListener): Promise<NodeServer> {
+/** Starts Node's http server on 127.0.0.1 (or `host`) with `handler`; `url()` always names 127.0.0.1. */
+export async function startNodeServer(handler: http.RequestListener, host = '127.0.0.1'): Promise<NodeServer> {
   const server = http.createServer(handler);
   let connections = 0;
   const sockets = new Set<net.Socket>();
@@ -25,7 +25,7 @@ export async function startNodeServer(handler: http.RequestListener): Promise<No
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
   return registered({
     server,
