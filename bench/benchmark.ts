@@ -7,6 +7,10 @@
 export interface BenchOptions {
   /** A small, fast variant (CI smoke runs). */
   quick: boolean;
+  /** Seconds of load, for the benchmarks that take it (soak); each has its own default. */
+  duration?: number;
+  /** Connections held at once, for the benchmarks that take it (soak). */
+  connections?: number;
   /** Progress lines go here (stderr), never to stdout, so --json output stays one JSON object. */
   log: (line: string) => void;
 }

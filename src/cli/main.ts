@@ -76,9 +76,16 @@ export const COMMANDS: Record<string, Command> = {
   },
   bench: {
     summary: 'run a benchmark from bench/ (`evloop bench --list` names them)',
-    usage: 'evloop bench <name> [--json] [--quick] | evloop bench --list',
-    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, list: { type: 'boolean' } },
-    run: async (v, pos) => (await import('./bench.js')).runBench(pos, { json: !!v.json, quick: !!v.quick, list: !!v.list }),
+    usage: 'evloop bench <name> [--json] [--quick] [--duration S] [--connections N] | evloop bench --list',
+    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, list: { type: 'boolean' }, duration: { type: 'string' }, connections: { type: 'string' } },
+    run: async (v, pos) =>
+      (await import('./bench.js')).runBench(pos, {
+        json: !!v.json,
+        quick: !!v.quick,
+        list: !!v.list,
+        duration: intOption(v.duration, 'duration'),
+        connections: intOption(v.connections, 'connections'),
+      }),
   },
 };
 
