@@ -61,10 +61,16 @@ export type ProtocolFactory<P extends AnyProtocol = AnyProtocol> = () => P;
 export interface Transport {
   /**
    * Queues `data` for sending; tries at once and keeps only what the kernel did not take (copied,
-   * so the caller may reuse its buffer). Throws ERR_TRANSPORT_CLOSED after close/abort,
-   * ERR_WRITE_AFTER_END after end().
+   * so the caller may reuse its buffer). With `immutable` true the caller promises never to
+   * modify `data`: what the kernel did not take is queued by reference, without a copy (cached
+   * responses, large bodies). Throws ERR_TRANSPORT_CLOSED after close/abort, ERR_WRITE_AFTER_END
+   * after end().
+   *
+   * @example
+   * const page = Buffer.from(html); // built once, never changed
+   * transport.write(page, true);    // a slow reader holds a reference, not a copy
    */
-  write(data: Uint8Array | string): void;
+  write(data: Uint8Array | string, immutable?: boolean): void;
   /** Half-close: sends EOF once the queue is flushed; reading goes on. */
   end(): void;
   /** Closes after flushing the queue; stops reading now. connectionLost(undefined) follows. */

@@ -6,9 +6,10 @@
  * polling calls again); 0 → EOF; any other error → close, error to connectionLost.
  * A BufferedProtocol receives straight into its own buffer instead (no copy, no allocation).
  *
- * Write path: try at once; queue (a copy of) what the kernel did not take; WRITABLE interest only
- * while the queue is non-empty; the queue is flushed with one writev. High/low water marks call
- * pauseWriting/resumeWriting on the protocol.
+ * Write path: try at once; queue what the kernel did not take (a copy, or the bytes themselves
+ * when the caller says they are immutable); WRITABLE interest only while the queue is non-empty;
+ * the queue is flushed with one writev. High/low water marks call pauseWriting/resumeWriting on
+ * the protocol.
  *
  * The fd is closed as soon as the transport closes (its watcher first, so stale events are
  * dropped); connectionLost follows on the next turn, exactly once.
@@ -304,31 +305,43 @@ export class SocketTransport implements Transport {
 
   // ---- writing ----------------------------------------------------------------------------
 
-  write(data: Uint8Array | string): void {
+  write(data: Uint8Array | string, immutable = false): void {
     const f = this.#flags;
     if ((f & (F_CLOSING | F_ENDING)) !== 0) {
       if (f & F_CLOSING) throw transportClosed('write');
       throw new EvloopError(NET_CODES.WRITE_AFTER_END, 'cannot write after end()');
     }
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let buf: Uint8Array;
+    if (typeof data === 'string') {
+      buf = Buffer.from(data);
+      immutable = true; // our own bytes: nobody else can change them
+    } else buf = data;
     const len = buf.byteLength;
     if (len === 0) return;
     if (this.#buffered === 0) {
       const n = send(this.#fd, buf, 0, len);
       if (n === len) return;
       if (n < 0 && -n !== E.EAGAIN && -n !== E.EINTR) return this.#fatal(new SysError(-n, 'write'));
-      this.#enqueue(buf, n > 0 ? n : 0);
+      this.#enqueue(buf, n > 0 ? n : 0, immutable);
       this.#syncInterest();
     } else {
-      this.#enqueue(buf, 0);
+      this.#enqueue(buf, 0, immutable);
     }
     if (this.#buffered > this.#high) this.#checkWriteLimits();
   }
 
-  /** Keeps a private copy: the caller may reuse its buffer once write() returns. */
-  #enqueue(buf: Uint8Array, from: number): void {
-    const rest = Buffer.allocUnsafe(buf.byteLength - from);
-    rest.set(from === 0 ? buf : buf.subarray(from));
+  /**
+   * Queues what the kernel did not take: a private copy (the caller may reuse its buffer once
+   * write() returns), or, for bytes nobody modifies, the bytes themselves (a 4 MiB response
+   * queued N times costs no N × 4 MiB).
+   */
+  #enqueue(buf: Uint8Array, from: number, immutable: boolean): void {
+    let rest: Uint8Array;
+    if (immutable) rest = from === 0 ? buf : buf.subarray(from);
+    else {
+      rest = Buffer.allocUnsafe(buf.byteLength - from);
+      rest.set(from === 0 ? buf : buf.subarray(from));
+    }
     (this.#queue ??= []).push(rest);
     this.#buffered += rest.byteLength;
   }

@@ -85,6 +85,51 @@ test('a write the kernel cannot take at once is queued, pauses the producer and 
   await done();
 });
 
+/**
+ * Writes 8 MiB of 1s the kernel cannot take at once, changes every byte to 2 right after write()
+ * returned, then reads all: what the transport queued shows whether it kept a copy or the buffer.
+ */
+async function writeThenOverwrite(immutable: boolean): Promise<{ queued: number; twos: number; total: number }> {
+  const big = Buffer.alloc(8 * 1024 * 1024, 1);
+  let queued = -1;
+  const { server, port } = await collectingServer({
+    made: (p) => {
+      p.transport.write(big, immutable);
+      queued = p.transport.bufferedAmount;
+      big.fill(2);
+      p.transport.close();
+    },
+  });
+  const client = await nodeConnect(port);
+  client.pause();
+  await waitFor(() => queued >= 0, 'the server side');
+  let twos = 0;
+  let total = 0;
+  client.on('data', (d: Buffer) => {
+    total += d.length;
+    for (let i = 0; i < d.length; i++) if (d[i] === 2) twos++;
+  });
+  const ended = new Promise((r) => client.on('end', r));
+  client.resume();
+  await ended;
+  client.destroy();
+  server.close();
+  return { queued, twos, total };
+}
+
+test('an immutable write queues the caller\'s buffer itself (no copy), a plain write a copy', async () => {
+  const done = await trackFds();
+  const byRef = await writeThenOverwrite(true);
+  assert.ok(byRef.queued > 0, 'part of it was queued');
+  assert.equal(byRef.total, 8 * 1024 * 1024);
+  assert.equal(byRef.twos, byRef.queued, 'exactly the queued bytes were read from the caller\'s buffer at send time');
+  const copied = await writeThenOverwrite(false);
+  assert.ok(copied.queued > 0, 'part of it was queued');
+  assert.equal(copied.total, 8 * 1024 * 1024);
+  assert.equal(copied.twos, 0, 'the queue held a copy: the change after write() never reached the wire');
+  await done();
+});
+
 test('writing after close throws ERR_TRANSPORT_CLOSED and after end ERR_WRITE_AFTER_END', async () => {
   const done = await trackFds();
   const { server, port, protos } = await collectingServer({ keepOpen: true });
