@@ -5,10 +5,19 @@
  * in one send (see output.ts). Requests are answered strictly in order: while a response is
  * pending, the parser is paused at the end of the next request and the unparsed rest is kept.
  *
+ * Flow control: a client that does not read its responses (the write buffer is over its
+ * high-water mark) gets nothing more dispatched: reading stops, and the parser stops at the next
+ * message boundary, keeping the unparsed rest (at most one read) until the buffer drains. So
+ * pipelining N requests for large responses costs one response in memory, not N.
+ *
  * Timeouts are deadlines checked by the server's sweep (one timer per server, none per request):
  * the header section must arrive within `headersTimeoutMs` of its first byte (slowloris), each
- * body piece within `bodyTimeoutMs` of the last, and an idle keep-alive connection is closed
- * after `keepAliveTimeoutMs`.
+ * body piece within `bodyTimeoutMs` of the last, the whole request within `requestTimeoutMs` of
+ * its first byte, and an idle keep-alive connection is closed after `keepAliveTimeoutMs`. Time
+ * the server itself does not read a body (the handler has not read what arrived, or the client
+ * does not read our responses) does not count against the client. Bytes waiting to be sent —
+ * over the high-water mark, or any at all once the connection is closing — must be taken by the
+ * client, some every `sendTimeoutMs`, else the connection is aborted.
  */
 import type { Loop } from '../loop/loop.js';
 import type { BufferedProtocol, Transport } from '../net/protocol.js';
@@ -32,6 +41,7 @@ export interface ConnectionHost {
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly sendTimeoutMs: number;
   readonly draining: boolean;
   readonly dateLine: string;
@@ -72,8 +82,14 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
   transport: Transport | null = null;
   /** Loop time after which checkTimeout acts. */
   deadline = Infinity;
-  /** Loop time by which a paused write buffer must have drained to its low-water mark. */
+  /** Loop time by which the client must have taken some of the bytes waiting for it. */
   sendDeadline = Infinity;
+  /** Bytes waiting when sendDeadline was set: fewer at the deadline is progress. */
+  #sendMark = 0;
+  /** Loop time by which the current request must have arrived whole. */
+  #requestDeadline = Infinity;
+  /** Loop time since which the server holds back a body's reading (-1: it does not). */
+  #heldSince = -1;
   #host: ConnectionHost;
   #parser: HttpParser;
   #phase = P_HEAD;
@@ -108,9 +124,9 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     return this.#host.draining;
   }
 
-  /** True when no request is in progress (a graceful close may end the connection now). */
+  /** True when no request is in progress, not even part of a head (a graceful close may end the connection now). */
   get idle(): boolean {
-    return this.#req === null && this.#pendingIn === null;
+    return this.#req === null && this.#pendingIn === null && !this.#headStarted;
   }
 
   // ---- protocol ---------------------------------------------------------------------------
@@ -142,10 +158,14 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
   }
 
   eofReceived(): boolean {
-    if (this.#req === null) return false; // idle: close
+    if (this.#req === null) {
+      this.#closeAfterFlush(); // idle: close (the send deadline still holds for what is queued)
+      return false;
+    }
     if (!this.#msgComplete) {
       this.#req.failBody(httpError(HTTP_SERVER_CODES.CONNECTION_CLOSED, 'the client closed the connection in the middle of the request'));
       this.#res?.markClosed();
+      this.#closeAfterFlush();
       return false;
     }
     this.#stopAfter = true; // answer, then close
@@ -174,8 +194,10 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
 
   pauseWriting(): void {
     this.#writePaused = true;
-    this.sendDeadline = this.#host.loop.now() + this.#host.sendTimeoutMs;
-    // a client that does not read its responses gets no more requests parsed: memory stays bounded
+    this.#armSendDeadline();
+    // a client that does not read its responses gets no more requests parsed: memory stays
+    // bounded (and the parser stops at the next message boundary, see #exchangeDone)
+    if (this.#phase === P_BODY) this.#holdBody();
     this.transport?.pauseReading();
   }
 
@@ -187,15 +209,28 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
       this.#drain = null;
       d.resolve();
     }
-    if (!this.#parser.paused && !this.#closing) this.transport?.resumeReading();
+    if (this.#closing) return;
+    if (!this.#parser.paused) {
+      this.#releaseBody();
+      this.transport?.resumeReading();
+    } else if (this.#req === null) {
+      // held at a message boundary while the client did not read: it idles from now, and what
+      // it pipelined meanwhile is dispatched
+      this.#phase = P_IDLE;
+      this.deadline = this.#host.loop.now() + this.#host.keepAliveTimeoutMs;
+      this.#resumeInput();
+    }
   }
 
   // ---- parser callbacks -------------------------------------------------------------------
 
   onMessageBegin(): void {
+    const host = this.#host;
+    const now = host.loop.now();
     this.#phase = P_HEAD;
     this.#headStarted = true;
-    this.deadline = this.#host.loop.now() + this.#host.headersTimeoutMs;
+    this.#requestDeadline = now + host.requestTimeoutMs;
+    this.deadline = Math.min(now + host.headersTimeoutMs, this.#requestDeadline);
   }
 
   onHeadersComplete(head: HttpMessageHead): void {
@@ -215,9 +250,10 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     this.#resDone = false;
     this.#headStarted = false;
     this.#expectContinue = false;
+    this.#heldSince = -1;
     if (hasBody) {
       this.#phase = P_BODY;
-      this.deadline = host.loop.now() + host.bodyTimeoutMs;
+      this.deadline = Math.min(host.loop.now() + host.bodyTimeoutMs, this.#requestDeadline);
     } else {
       this.#phase = P_BUSY;
       this.deadline = Infinity;
@@ -225,7 +261,9 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     const expect = findExpect(head.headers);
     if (expect !== undefined) {
       if (expect.toLowerCase() !== '100-continue') {
-        res.writeHead(417).end();
+        // RFC 9110 §10.1.1: an expectation we cannot meet. Whether the client sends the body
+        // anyway is unknown, so the framing is too: answer and close, the handler never runs.
+        this.#sendErrorAndClose(417);
         return;
       }
       this.#expectContinue = hasBody && minor === 1;
@@ -242,13 +280,18 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
   }
 
   onBody(chunk: Buffer): void {
-    const req = this.#req!;
-    this.deadline = this.#host.loop.now() + this.#host.bodyTimeoutMs;
-    if (!req.pushBody(chunk)) this.#parser.pause();
+    if (!this.#req!.pushBody(chunk)) {
+      // the handler lags: stop reading, and the client is not to blame until it reads again
+      this.#parser.pause();
+      this.#holdBody();
+    } else if (this.#heldSince < 0) {
+      this.deadline = Math.min(this.#host.loop.now() + this.#host.bodyTimeoutMs, this.#requestDeadline);
+    }
   }
 
   onMessageComplete(): void {
     this.#msgComplete = true;
+    this.#heldSince = -1;
     this.#req!.endBody();
     if (this.#stopAfter) this.#parser.pause(); // nothing after this request is read
     if (this.#resDone) return this.#exchangeDone();
@@ -307,16 +350,22 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
 
   // ---- server -------------------------------------------------------------------------------
 
-  /** Called by the server's sweep: acts if the deadline passed. */
+  /** Called by the server's sweep: acts if a deadline passed. */
   checkTimeout(now: number): void {
-    if (this.#closing) return;
     if (now >= this.sendDeadline) {
-      // the client stopped reading what we send: nothing more can be said to it
-      this.#res?.markClosed();
-      this.abort();
-      return;
+      // in every state, closing included: a closing transport waits for its queue otherwise
+      const left = this.transport?.bufferedAmount ?? 0;
+      if (left > 0 && left >= this.#sendMark) {
+        // the client took nothing since the deadline was set: nothing more can be said to it
+        this.#res?.markClosed();
+        this.abort();
+        return;
+      }
+      // it took some (a slow reader, not a stalled one): a new deadline from now
+      this.#sendMark = left;
+      this.sendDeadline = left > 0 ? now + this.#host.sendTimeoutMs : Infinity;
     }
-    if (now < this.deadline) return;
+    if (this.#closing || now < this.deadline) return;
     const phase = this.#phase;
     if (phase === P_HEAD && this.#headStarted) this.#sendErrorAndClose(408);
     else if (phase === P_BODY) {
@@ -369,6 +418,7 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     if (this.#closing || this.#feeding) return;
     const parser = this.#parser;
     parser.resume();
+    this.#releaseBody();
     const pending = this.#pendingIn;
     if (pending !== null) {
       this.#pendingIn = null;
@@ -388,8 +438,39 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     this.#req = this.#res = null;
     if (!keep) return this.#closeAfterFlush();
     this.#phase = P_IDLE;
+    if (this.#writePaused) {
+      // the client is not reading: dispatch nothing more (the rest of this read is kept by
+      // #feed) until it does (resumeWriting); meanwhile only the send deadline runs
+      this.#parser.pause();
+      this.deadline = Infinity;
+      return;
+    }
     this.deadline = this.#host.loop.now() + this.#host.keepAliveTimeoutMs;
     if (this.#parser.paused && !this.#feeding) this.#resumeInput();
+  }
+
+  /** The client must take some of the queued bytes within sendTimeoutMs from now. */
+  #armSendDeadline(): void {
+    this.sendDeadline = this.#host.loop.now() + this.#host.sendTimeoutMs;
+    this.#sendMark = this.transport?.bufferedAmount ?? 0;
+  }
+
+  /** The server stops reading a body (its own backpressure): the body/request deadlines stop. */
+  #holdBody(): void {
+    if (this.#heldSince >= 0) return;
+    this.#heldSince = this.#host.loop.now();
+    this.deadline = Infinity;
+  }
+
+  /** Reading a held body goes on: the deadlines go on too, the held time not counted. */
+  #releaseBody(): void {
+    const since = this.#heldSince;
+    if (since < 0 || this.#writePaused || this.#parser.paused) return;
+    this.#heldSince = -1;
+    if (this.#phase !== P_BODY) return;
+    const now = this.#host.loop.now();
+    this.#requestDeadline += now - since;
+    this.deadline = Math.min(now + this.#host.bodyTimeoutMs, this.#requestDeadline);
   }
 
   #parseFailed(err: unknown): void {
@@ -427,7 +508,11 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     this.deadline = Infinity;
     this.#parser.pause();
     this.#pendingIn = null;
-    this.transport?.close();
+    const t = this.transport;
+    if (t === null) return;
+    t.close();
+    // the queue still has to go out: the send deadline holds until it has
+    if (this.sendDeadline === Infinity && t.bufferedAmount > 0) this.#armSendDeadline();
   }
 
   #handlerFailed(req: ServerRequest, res: ServerResponse, err: unknown): void {

@@ -74,8 +74,11 @@ export function flushOutput(): void {
   ref = null;
   if (o === null || (n === 0 && r === null)) return;
   const t = o.transport;
-  // the transport copies what the kernel did not take, so OUT is free again at once
-  if (t !== null && !t.isClosing) t.write(r !== null ? r : outView(n));
+  if (t === null || t.isClosing) return;
+  // the transport copies what the kernel did not take, so OUT is free again at once; a ref block
+  // is never modified (only replaced), so it is queued as it is
+  if (r !== null) t.write(r, true);
+  else t.write(outView(n));
 }
 
 // The view of OUT's first n bytes handed to the transport, kept while n repeats (the same
@@ -132,7 +135,11 @@ export function writeUtf8(sink: OutputSink, s: string): void {
   len += OUT.utf8Write(s, len, SIZE - len);
 }
 
-/** Appends bytes (copied into the cork if small, else written straight through after it). */
+/**
+ * Appends bytes (copied into the cork if small, else written straight through after it). A large
+ * body is queued by reference if the kernel does not take it at once (like Node's socket.write):
+ * the caller must not modify it afterwards.
+ */
 export function writeBytes(sink: OutputSink, b: Uint8Array): void {
   take(sink);
   const n = b.byteLength;
@@ -155,8 +162,12 @@ export function writeShared(sink: OutputSink, b: Uint8Array): void {
   ref = b;
 }
 
+/**
+ * Writes `b` past the cork. Every caller hands over bytes nobody modifies afterwards (a string it
+ * just encoded, a large body), so the transport queues them by reference, not as a copy.
+ */
 function direct(sink: OutputSink, b: Uint8Array): void {
   owner = null;
   const t = sink.transport;
-  if (t !== null && !t.isClosing) t.write(b);
+  if (t !== null && !t.isClosing) t.write(b, true);
 }

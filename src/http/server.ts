@@ -30,15 +30,35 @@ export interface HttpServerOptions {
   maxHeaderCount?: number;
   /** Body bytes per request; more → 413. Default 64 MiB. */
   maxBodyBytes?: number;
-  /** A header section must be complete this long after its first byte (408 otherwise). Default 30 s. */
+  /**
+   * A header section must be complete this long after its first byte (408 + close otherwise;
+   * slowloris). A new connection must send its first byte within it too (else closed). Default 30 s.
+   */
   headersTimeoutMs?: number;
   /** An idle keep-alive connection is closed after this long. Default 5 s. */
   keepAliveTimeoutMs?: number;
-  /** Each piece of a request body must follow the previous one within this (408). Default 30 s. */
+  /**
+   * Each piece of a request body must follow the previous one within this: 408 + close if no
+   * response was started, else close. Time the server itself does not read (the handler has not
+   * read what arrived yet, or the client is not reading the responses) does not count. Default 30 s.
+   */
   bodyTimeoutMs?: number;
   /**
-   * A client that stops reading: once the write buffer is over its high-water mark it must
-   * drain within this, else the connection is aborted. Default 30 s.
+   * The whole request — header section and body — must arrive within this of its first byte,
+   * however steadily it trickles (a body at 1 byte/s): 408 + close if no response was started,
+   * else close. Time the server itself does not read does not count, as for `bodyTimeoutMs`.
+   * `Infinity` turns it off. Default 300 s (Node's `requestTimeout`).
+   *
+   * @example
+   * serve(handler, { requestTimeoutMs: 60_000, bodyTimeoutMs: 10_000 }); // uploads: 1 min in all
+   */
+  requestTimeoutMs?: number;
+  /**
+   * A client that stops reading: bytes waiting to be sent — once the write buffer is over its
+   * high-water mark, and any at all once the connection is closing (`Connection: close`,
+   * HTTP/1.0, keep-alive expiry, graceful close) — must be taken by the client, some of them
+   * every this long, else the connection is aborted (`drain()` rejects). A slow client that keeps
+   * reading is never cut off. Default 30 s.
    */
   sendTimeoutMs?: number;
   /**
@@ -77,6 +97,7 @@ export class HttpServer implements ConnectionHost {
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly sendTimeoutMs: number;
   draining = false;
   #net: Server;
@@ -101,9 +122,11 @@ export class HttpServer implements ConnectionHost {
     this.headersTimeoutMs = positive('headersTimeoutMs', options.headersTimeoutMs ?? 30_000);
     this.keepAliveTimeoutMs = positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 5_000);
     this.bodyTimeoutMs = positive('bodyTimeoutMs', options.bodyTimeoutMs ?? 30_000);
+    this.requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 300_000);
     this.sendTimeoutMs = positive('sendTimeoutMs', options.sendTimeoutMs ?? 30_000);
     // deadlines are checked a few times per shortest timeout: at most 25% late
-    this.#sweepMs = Math.max(5, Math.min(1000, Math.min(this.headersTimeoutMs, this.keepAliveTimeoutMs, this.bodyTimeoutMs, this.sendTimeoutMs) / 4));
+    const shortest = Math.min(this.headersTimeoutMs, this.keepAliveTimeoutMs, this.bodyTimeoutMs, this.requestTimeoutMs, this.sendTimeoutMs);
+    this.#sweepMs = Math.max(5, Math.min(1000, shortest / 4));
     this.#onError = options.onError;
     this.#net = new Server(() => new HttpConnection(this), {
       host: options.host ?? '127.0.0.1',
@@ -142,7 +165,8 @@ export class HttpServer implements ConnectionHost {
 
   /**
    * Graceful shutdown: stops accepting, closes idle keep-alive connections at once, lets busy
-   * ones finish their current response (sent with Connection: close), and aborts whatever is
+   * ones finish their current response (sent with Connection: close) — a connection in the
+   * middle of a header section included, within its headers timeout — and aborts whatever is
    * left after `timeoutMs`. Resolves when every connection is closed. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
