@@ -17,10 +17,12 @@ export type HttpParseErrorCode =
   | 'HPE_CR_EXPECTED'
   | 'HPE_LF_EXPECTED'
   | 'HPE_HEADER_OVERFLOW'
+  | 'HPE_URI_TOO_LONG'
   | 'HPE_TOO_MANY_HEADERS'
   | 'HPE_INVALID_CONTENT_LENGTH'
   | 'HPE_UNEXPECTED_CONTENT_LENGTH'
   | 'HPE_INVALID_HOST'
+  | 'HPE_MISDIRECTED_REQUEST'
   | 'HPE_INVALID_TRANSFER_ENCODING'
   | 'HPE_UNSUPPORTED_TRANSFER_ENCODING'
   | 'HPE_INVALID_CHUNK_SIZE'
@@ -43,11 +45,15 @@ export const HTTP_PARSE_ERROR_STATUS: Readonly<Record<HttpParseErrorCode, number
   HPE_CR_EXPECTED: 400,
   HPE_LF_EXPECTED: 400,
   HPE_HEADER_OVERFLOW: 431,
+  // Not llhttp's: the section overflowed inside the request-target (RFC 9112 §3).
+  HPE_URI_TOO_LONG: 414,
   HPE_TOO_MANY_HEADERS: 431,
   HPE_INVALID_CONTENT_LENGTH: 400,
   HPE_UNEXPECTED_CONTENT_LENGTH: 400,
   // Not llhttp's: a missing (HTTP/1.1), repeated or malformed Host (RFC 9112 §3.2; semantics.ts).
   HPE_INVALID_HOST: 400,
+  // Not llhttp's: an https absolute-form target on a connection without TLS (RFC 9110 §7.4).
+  HPE_MISDIRECTED_REQUEST: 421,
   HPE_INVALID_TRANSFER_ENCODING: 400,
   HPE_UNSUPPORTED_TRANSFER_ENCODING: 501,
   HPE_INVALID_CHUNK_SIZE: 400,

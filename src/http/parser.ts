@@ -438,7 +438,7 @@ export class HttpParser {
         this.sectionComplete(chunk, base, j - base);
         return j;
       }
-      if (bound < end) this.fail('HPE_HEADER_OVERFLOW', 'Header section exceeds the limit', this.headAbs + max);
+      if (bound < end) this.overflow(max);
       // The section continues in the next chunk: keep its bytes so the strings can be cut later.
       this.headBuf ??= Buffer.allocUnsafe(max);
       chunk.copy(this.headBuf, 0, base, end);
@@ -456,9 +456,20 @@ export class HttpParser {
       this.sectionComplete(buf, 0, j);
       return i + (j - from);
     }
-    if (n < end - i) this.fail('HPE_HEADER_OVERFLOW', 'Header section exceeds the limit', this.headAbs + max);
+    if (n < end - i) this.overflow(max);
     this.headLen = from + n;
     return end;
+  }
+
+  /**
+   * The section passed `max` bytes: 414 while the scanner is still in the request-target (RFC
+   * 9112 §3: a server MUST answer a target longer than it wishes to parse with 414), else 431.
+   */
+  private overflow(max: number): never {
+    if (this.hs === H_TARGET || this.hs === H_TARGET_START) {
+      this.fail('HPE_URI_TOO_LONG', 'Request-target exceeds the header size limit', this.headAbs + max);
+    }
+    this.fail('HPE_HEADER_OVERFLOW', 'Header section exceeds the limit', this.headAbs + max);
   }
 
   private failHead(base: number, i: number, code: HttpParseErrorCode, reason: string): never {
@@ -901,7 +912,8 @@ export class HttpParser {
     let noBody: boolean;
     if (isRequest) {
       const isConnect = method === 'CONNECT';
-      upgrade = isConnect || (flags & (F_UPGRADE | F_CONN_UPGRADE)) === (F_UPGRADE | F_CONN_UPGRADE);
+      // RFC 9110 §7.8: a server MUST ignore Upgrade in an HTTP/1.0 request.
+      upgrade = isConnect || (this.minor === 1 && (flags & (F_UPGRADE | F_CONN_UPGRADE)) === (F_UPGRADE | F_CONN_UPGRADE));
       noBody = isConnect || (!isChunked && contentLength <= 0); // CONNECT has no content (RFC 9110 §9.3.6)
     } else {
       upgrade = status === 101 || (reqMethod === 'CONNECT' && status >= 200 && status < 300);

@@ -13,9 +13,10 @@ import type { HttpMessageHead } from './parser.js';
  *
  * - the asterisk-form target with a method other than OPTIONS: 400 `HPE_INVALID_URL`
  *   (RFC 9112 §3.2.4: `*` is only for a server-wide OPTIONS);
- * - an absolute-form target that is not an `http`/`https` URI with a valid authority (a host,
- *   an optional port, no userinfo): 400 `HPE_INVALID_URL` (RFC 9112 §3.2.2, RFC 9110 §4.2.1 and
- *   §4.2.4); an authority-form (CONNECT) target whose host is not a valid host: likewise;
+ * - an absolute-form target that is not an `http` URI with a valid authority (a host, an
+ *   optional port, no userinfo): 400 `HPE_INVALID_URL` (RFC 9112 §3.2.2, RFC 9110 §4.2.1 and
+ *   §4.2.4); an authority-form (CONNECT) target whose host or port is invalid: likewise (RFC
+ *   9110 §9.3.6); an `https` one: 421 `HPE_MISDIRECTED_REQUEST` (RFC 9110 §7.4: no TLS here);
  * - an HTTP/1.1 request without Host, any request with more than one Host field line or with a
  *   Host value that is not `uri-host [ ":" port ]`: 400 `HPE_INVALID_HOST` (RFC 9112 §3.2). An
  *   empty Host is valid (the client's way to say "no authority"); HTTP/1.0 may omit it;
@@ -78,6 +79,12 @@ function nonOriginTargetError(method: string, target: string): HttpParseError | 
   // an origin server, not a proxy, and those URIs need a host (RFC 9110 §4.2.1).
   const start = authorityStart(target);
   if (start === -1) return new HttpParseError('HPE_INVALID_URL', 'The absolute-form must be an http or https URI', -1);
+  if (start === 8) {
+    // RFC 9110 §7.4: a request for an https resource MUST be rejected unless it came over a
+    // connection secured for its origin; this server speaks no TLS (a TLS gateway in front of it
+    // sends the origin-form).
+    return new HttpParseError('HPE_MISDIRECTED_REQUEST', 'An https target on a connection without TLS', -1);
+  }
   const end = authorityEnd(target, start);
   if (target.lastIndexOf('@', end - 1) >= start) {
     return new HttpParseError('HPE_INVALID_URL', 'userinfo in the request-target (RFC 9110 §4.2.4)', -1);

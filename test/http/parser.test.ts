@@ -116,6 +116,13 @@ describe('HttpParser requests', () => {
     assert.equal(parseRequest('GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n').messages[0]!.head!.upgrade, false);
   });
 
+  test('Upgrade in an HTTP/1.0 request is ignored (RFC 9110 §7.8): not flagged, the next request is parsed', () => {
+    const r = parseRequest('GET /ws HTTP/1.0\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.0\r\n\r\n');
+    assert.equal(r.error, null);
+    assert.equal(r.upgraded, false);
+    assert.deepEqual(r.messages.map((m) => [m.head!.target, m.head!.upgrade, m.head!.keepAlive]), [['/ws', false, true], ['/next', false, false]]);
+  });
+
   test('leading empty lines before a request are skipped', () => {
     assert.equal(parseRequest('\r\n\r\nGET / HTTP/1.1\r\n\r\n').messages.length, 1);
   });
@@ -211,6 +218,19 @@ describe('HttpParser limits', () => {
     assert.equal(parseRequest(head, { limits: over }).error?.code, 'HPE_HEADER_OVERFLOW');
     assert.equal(parseRequest(head, { limits: over }).error?.status, 431);
     assertSplitInvariant('request', head, { limits: over });
+  });
+
+  test('a request-target that passes maxHeaderBytes is 414 HPE_URI_TOO_LONG (RFC 9112 §3), whole or split; past the target it is 431', () => {
+    const head = `GET /${'a'.repeat(100)} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const limits = { maxHeaderBytes: 50 };
+    const r = parseRequest(head, { limits });
+    assert.deepEqual([r.error?.code, r.error?.status], ['HPE_URI_TOO_LONG', 414]);
+    assertSplitInvariant('request', head, { limits });
+    // the limit passed in the version or the fields: still 431
+    const past = parseRequest(head, { limits: { maxHeaderBytes: 110 } });
+    assert.deepEqual([past.error?.code, past.error?.status], ['HPE_HEADER_OVERFLOW', 431]);
+    const endless = collect('request', [b('GET /'), b('a'.repeat(20_000))]);
+    assert.equal(endless.error?.code, 'HPE_URI_TOO_LONG');
   });
 
   test('an endless header section fails at the limit without waiting for its end', () => {

@@ -24,7 +24,7 @@ describe('ServerRequest target accessors', () => {
       ['http://a', '/', 'a'],
       ['http://a?q=1', '/?q=1', 'a'],
       ['http://a#f', '/#f', 'a'],
-      ['HTTPS://Example.COM:8443/x/y?z', '/x/y?z', 'Example.COM:8443'],
+      ['HTTP://Example.COM:8443/x/y?z', '/x/y?z', 'Example.COM:8443'],
       ['http://[::1]:80/p', '/p', '[::1]:80'],
     ];
     for (const [target, path, host] of cases) {

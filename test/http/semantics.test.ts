@@ -72,8 +72,12 @@ describe('requestSemanticsError', () => {
     assert.equal(refusal('GET / HTTP/1.1\r\nHOST: a\r\n\r\n'), null);
   });
 
-  test('absolute-form (RFC 9112 §3.2.2): http/https with a host, no userinfo; anything else 400 HPE_INVALID_URL', () => {
-    for (const t of ['http://a/b', 'HTTPS://a:8443', 'http://a?q', 'http://[::1]:80/x', 'http://a:/', 'Http://a#f']) {
+  test('absolute-form (RFC 9112 §3.2.2): http with a host, no userinfo; https 421 (no TLS); anything else 400 HPE_INVALID_URL', () => {
+    for (const t of ['https://a/b', 'HTTPS://a:8443']) {
+      const e = requestSemanticsError(head(`GET ${t} HTTP/1.1\r\nHost: a\r\n\r\n`));
+      assert.deepEqual([e?.code, e?.status], ['HPE_MISDIRECTED_REQUEST', 421], t);
+    }
+    for (const t of ['http://a/b', 'HTTP://a:8443', 'http://a?q', 'http://[::1]:80/x', 'http://a:/', 'Http://a#f']) {
       assert.equal(refusal(`GET ${t} HTTP/1.1\r\nHost: x\r\n\r\n`), null, t);
     }
     for (const t of ['http:///b', 'http://:80/b', 'http://u@a/b', 'http://u:p@a/b', 'http://a%12:b!&*$@hypnotoad.org:1234/toto', 'ftp://a/b', 'httpx://a/', 'h://a/', 'http://a:99999/', 'http://[::1/']) {
@@ -166,6 +170,7 @@ describe('HTTP server: request semantics', () => {
     ['GET example.com:80 (authority-form without CONNECT)', 'GET example.com:80 HTTP/1.1\r\nHost: example.com\r\n\r\n', 400],
     ['an absolute-form with userinfo', 'GET http://u:p@a/b HTTP/1.1\r\nHost: a\r\n\r\n', 400],
     ['an absolute-form of another scheme', 'GET ftp://a/b HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['an https absolute-form on a connection without TLS', 'GET https://a/b HTTP/1.1\r\nHost: a\r\n\r\n', 421],
   ] as const) {
     it(`answers ${name} with ${status}, Connection: close, and closes without calling the handler`, async () => {
       const { calls, handler } = counting();
@@ -211,12 +216,12 @@ describe('HTTP server: request semantics', () => {
     await withServer(handler, {}, async ({ port, errors }) => {
       const r = await raw(
         port,
-        ['GET http://a/b HTTP/1.1\r\nHost: other\r\n\r\nGET HTTPS://[::1]:8443?q=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: c:80\r\n\r\n'],
+        ['GET http://a/b HTTP/1.1\r\nHost: other\r\n\r\nGET Http://[::1]:8443?q=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: c:80\r\n\r\n'],
         { until: (t) => t.endsWith('/c') },
       );
       assert.deepEqual(statuses(r.text), [200, 200, 200], r.text);
       assert.equal(r.closed, false);
-      assert.deepEqual(seen, ['http://a/b /b a other', 'HTTPS://[::1]:8443?q=1 /?q=1 [::1]:8443 x', '/c /c c:80 c:80']);
+      assert.deepEqual(seen, ['http://a/b /b a other', 'Http://[::1]:8443?q=1 /?q=1 [::1]:8443 x', '/c /c c:80 c:80']);
       assert.deepEqual(errors, []);
     });
   });
