@@ -17,6 +17,13 @@ function recording(): { seen: string[]; handler: HttpHandler } {
   return { seen, handler: (req, res) => void (seen.push(`${req.method} ${req.path}`), res.end(req.path)) };
 }
 
+/** Streams its answer in two writes, with no length: 'part1;' then 'part2'. */
+async function streaming(_req: ServerRequest, res: ServerResponse): Promise<void> {
+  res.write('part1;');
+  await tick(10);
+  res.end('part2');
+}
+
 /** The head (status line and fields) of the first response in `text`, and what follows it. */
 function split(text: string): { head: string; rest: string } {
   const i = text.indexOf('\r\n\r\n');
@@ -113,12 +120,7 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
   });
 
   it('§6.1 no Transfer-Encoding to an HTTP/1.0 request: a streamed body ends with the connection', async () => {
-    const handler = async (_req: ServerRequest, res: ServerResponse): Promise<void> => {
-      res.write('part1;');
-      await tick(10);
-      res.end('part2');
-    };
-    await withServer(handler, {}, async ({ port }) => {
+    await withServer(streaming, {}, async ({ port }) => {
       const r = await raw(port, ['GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n']);
       const { head, rest } = split(r.text);
       assert.doesNotMatch(head, /Transfer-Encoding/i);
@@ -133,12 +135,7 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
   });
 
   it('§6.2 a response with Transfer-Encoding never carries a Content-Length (streamed without a length)', async () => {
-    const handler = async (_req: ServerRequest, res: ServerResponse): Promise<void> => {
-      res.write('a');
-      await tick(5);
-      res.end('b');
-    };
-    await withServer(handler, {}, async ({ port }) => {
+    await withServer(streaming, {}, async ({ port }) => {
       const r = await raw(port, [GET('/')], { until: (t) => t.endsWith('0\r\n\r\n') });
       const { head } = split(r.text);
       assert.match(head, /\r\nTransfer-Encoding: chunked\r\n/);
