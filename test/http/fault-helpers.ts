@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { readdirSync } from 'node:fs';
+import type { Client } from '../../src/http/client/index.js';
 import type { Loop } from '../../src/loop/loop.js';
 import { forEachTransport } from '../../src/net/stream-transport.js';
 import type { ServerRequest } from '../../src/http/request.js';
@@ -231,26 +232,45 @@ export interface GoodTraffic {
   readonly served: number;
 }
 
+/** One well-behaved client: sends a request, returns status and whole body; `close` frees its connection. */
+export interface Fetcher {
+  fetch(path: string, body?: Buffer): Promise<{ status: number; body: Buffer }>;
+  close(): void;
+}
+
+/** Fetchers on Node's http client, each with its own keep-alive connection to 127.0.0.1:`port`. */
+export const nodeFetchers = (port: number) => (): Fetcher => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return { fetch: (path, body) => httpGet(port, path, agent, body), close: () => agent.destroy() };
+};
+
+/** Fetchers sharing one evloop `Client` (give it `maxSocketsPerOrigin` = the number of fetchers). */
+export const clientFetchers = (client: Client, port: number) => (): Fetcher => ({
+  fetch: async (path, body) => {
+    const res = await client.request({ url: `http://127.0.0.1:${port}${path}`, method: body === undefined ? 'GET' : 'POST', body });
+    return { status: res.status, body: await res.body.bytes() };
+  },
+  close: () => {},
+});
+
 /**
- * `clients` keep-alive Node http clients, each on its own connection, sending requests one after
- * another (at least `min`, at most `max`) until stopped, checking every body byte for byte.
+ * `clients` well-behaved clients (from `make`), each sending requests one after another (at least
+ * `min`, at most `max`) until stopped, checking every body byte for byte.
  */
-export function goodTraffic(port: number, opts: { clients?: number; min?: number; max?: number } = {}): GoodTraffic {
+export function goodTraffic(make: (c: number) => Fetcher, opts: { clients?: number; min?: number; max?: number } = {}): GoodTraffic {
   const clients = opts.clients ?? 2;
   const min = opts.min ?? 4;
   const max = opts.max ?? 400;
   let stopping = false;
   let served = 0;
   const failures: string[] = [];
-  const agents: http.Agent[] = [];
   const one = async (c: number): Promise<void> => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(agent);
+    const f = make(c);
     for (let i = 0; i < max && (i < min || !stopping); i++) {
       const path = GOOD_PATHS[(c * 3 + i) % GOOD_PATHS.length]!;
       const body = path === '/echo' ? payload(1000 * c + i, 1 + ((i * 7919) % 30000)) : undefined;
       try {
-        const got = await httpGet(port, path, agent, body);
+        const got = await f.fetch(path, body);
         if (got.status !== 200) failures.push(`client ${c} #${i} ${path}: status ${got.status}`);
         else if (!got.body.equals(expectedBody(path, body))) failures.push(`client ${c} #${i} ${path}: body differs (${got.body.length} bytes)`);
         else served++;
@@ -258,7 +278,7 @@ export function goodTraffic(port: number, opts: { clients?: number; min?: number
         failures.push(`client ${c} #${i} ${path}: ${(err as Error).message}`);
       }
     }
-    agent.destroy();
+    f.close();
   };
   const running = Promise.all(Array.from({ length: clients }, (_, c) => one(c)));
   return {
@@ -271,6 +291,33 @@ export function goodTraffic(port: number, opts: { clients?: number; min?: number
       return { served, failures };
     },
   };
+}
+
+/** `app` for Node's http server (the client suites' peer): the same routes, the same bytes. */
+export function nodeApp(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const path = req.url ?? '';
+  const [, kind, a] = path.split('/');
+  if (kind === 'echo') {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => res.end(Buffer.concat(parts)));
+    return;
+  }
+  req.resume();
+  if (kind === 'stream') {
+    const whole = expectedBody(path);
+    const step = Math.ceil(whole.length / Number(a));
+    let off = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      if (off >= whole.length) return void res.end();
+      res.write(whole.subarray(off, (off += step)));
+      setImmediate(next);
+    };
+    return next();
+  }
+  if (kind !== 'fixed' && kind !== 'text') res.statusCode = 404;
+  res.end(expectedBody(path));
 }
 
 /** One request with Node's http client; resolves with the status and the whole body. */

@@ -11,7 +11,7 @@ import { serve, type HttpServer } from '../../src/http/server.js';
 import { injectFaults, type FaultHandle, type FaultPlan, type FaultStep } from '../../src/sys/index.js';
 import { trackFds } from '../net/helpers.js';
 import {
-  app, backToBaseline, baseline, bodyOf, expectedBody, goodTraffic, httpGet, listenerFd, payload, rawRequest, RawPeer, responses,
+  app, backToBaseline, baseline, bodyOf, expectedBody, goodTraffic, httpGet, listenerFd, nodeFetchers, payload, rawRequest, RawPeer, responses,
   serverFdFor, sleep, stableBaseline, type Baseline,
 } from './fault-helpers.js';
 
@@ -70,7 +70,7 @@ interface Exchange {
  * report no failure and the server be back to baseline.
  */
 async function faulted(ctx: Ctx, ex: Exchange, check: (peer: RawPeer, faults: FaultHandle) => void | Promise<void>, what: string): Promise<void> {
-  const good = goodTraffic(ctx.port, { clients: 2, min: 4 });
+  const good = goodTraffic(nodeFetchers(ctx.port), { clients: 2, min: 4 });
   for (let i = 0; i < 1000 && good.served < 2; i++) await sleep(5);
   const peer = await RawPeer.open(ctx.port);
   const fd = await serverFdFor(peer.localPort);
@@ -241,7 +241,7 @@ describe('HTTP server: accept() out of fds or memory', () => {
   for (const [a, b] of [['EMFILE', 'ENFILE'], ['ENOBUFS', 'ENOMEM']] as const) {
     it(`${a} and ${b} on accept: open connections keep being served, the waiting one is served afterwards`, () =>
       withApp(async (ctx) => {
-        const good = goodTraffic(ctx.port, { clients: 2, min: 6 });
+        const good = goodTraffic(nodeFetchers(ctx.port), { clients: 2, min: 6 });
         for (let i = 0; i < 1000 && good.served < 2; i++) await sleep(5);
         // accept fails (a, b, a, b …) at least 4 times and until the open connections got 3 more answers
         const lfd = listenerFd(ctx.port);
