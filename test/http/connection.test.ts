@@ -170,9 +170,10 @@ describe('HTTP connection: the send timeout holds in every state', () => {
     });
   });
   it('does not cut off a slow client that keeps taking bytes, keep-alive or closing', async () => {
-    // 16 MiB read 1 MiB per 100 ms: far longer than the 300 ms send timeout, but always progressing
+    // 16 MiB read 1 MiB per 200 ms: far longer than the 1 s send timeout, but always progressing
+    // (before the fix a keep-alive connection had to drain to the low-water mark within it)
     const body = Buffer.alloc(16 * MiB, 7);
-    await withServer((_req, res) => res.end(body), { sendTimeoutMs: 300 }, async ({ port }) => {
+    await withServer((_req, res) => res.end(body), { sendTimeoutMs: 1000 }, async ({ port }) => {
       for (const extra of ['', 'Connection: close\r\n']) {
         const sock = await nonReader(port);
         sock.write(GET('/', extra));
@@ -186,7 +187,7 @@ describe('HTTP connection: the send timeout holds in every state', () => {
           if (sinceBreak >= MiB) {
             sinceBreak = 0;
             sock.pause();
-            setTimeout(() => sock.resume(), 100);
+            setTimeout(() => sock.resume(), 200);
           }
         });
         sock.resume();
