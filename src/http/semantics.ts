@@ -9,6 +9,13 @@ import { HttpParseError } from './errors.js';
 import type { HttpMessageHead } from './parser.js';
 
 /**
+ * The common Host values (a name, a port below 10000) in one precompiled test, which V8 runs
+ * faster on the sliced strings of a head than a char-code loop; anything else (pct-encoded, IP
+ * literals, 5-digit ports) is judged by {@link isAuthority}.
+ */
+const COMMON_HOST = /^[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]{1,4})?$/;
+
+/**
  * The reason to refuse the request `head` outright, or null when it may go to the handler:
  *
  * - the asterisk-form target with a method other than OPTIONS: 400 `HPE_INVALID_URL`
@@ -47,7 +54,7 @@ export function requestSemanticsError(head: HttpMessageHead): HttpParseError | n
     if (head.versionMinor === 1) return new HttpParseError('HPE_INVALID_HOST', 'HTTP/1.1 request without Host', -1);
   } else {
     const v = h[host]!;
-    if (v.length > 0 && !isAuthority(v, 0, v.length, false)) {
+    if (v.length > 0 && !COMMON_HOST.test(v) && !isAuthority(v, 0, v.length, false)) {
       return new HttpParseError('HPE_INVALID_HOST', 'Invalid Host value (uri-host [ ":" port ])', -1);
     }
   }

@@ -139,6 +139,17 @@ describe('authority syntax (RFC 3986 §3.2.2)', () => {
     }
   });
 
+  test('the server refuses a Host value exactly when isAuthority does (its fast path for common values agrees)', () => {
+    const chars = fc.constantFrom(...'aZ09-._~!$&\'()*+,;=%:[]@/?#vV'.split(''), '1', '5', '6', 'f');
+    fc.assert(
+      fc.property(fc.string({ unit: chars, maxLength: 12 }), (v) => {
+        const refused = requestSemanticsError(head(`GET / HTTP/1.1\r\nHost: ${v}\r\n\r\n`)) !== null;
+        assert.equal(refused, v.length > 0 && !whole(v), JSON.stringify(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test('isAuthority: a required port must be there; a range inside a longer string is judged alone', () => {
     assert.equal(whole('a:1', true), true);
     assert.equal(whole('a', true), false);
