@@ -2,29 +2,33 @@
  * `evloop bench soak [--duration S] [--connections N] [--quick] [--json]`: an evloop HTTP server
  * under a mix of well-behaved and hostile clients, 127.0.0.1 only, bounded in time and count.
  *
- * The server (bench/fixtures/soak-server.ts: GET /, POST /echo, GET /big = 8 MiB) runs pinned to
- * CPU 0 with short timeouts (headers 2 s, body 2 s, send 3 s, keep-alive 5 s); the load
- * generator (this file, role `load`, on Node's own `net`: a neutral party) runs pinned to CPU 1
- * and holds up to N connections (default 10,000 for 60 s; --quick: 500 for 5 s) of:
+ * The server (bench/fixtures/soak-server.ts: GET /, POST /echo, GET /big = 8 MiB, GET /medium =
+ * 256 KiB) runs pinned to CPU 0 with short timeouts (headers 2 s, body 2 s, send 3 s, keep-alive
+ * 5 s); the load generator (this file, role `load`, on Node's own `net`: a neutral party) runs
+ * pinned to CPU 1; both raise their soft open-file limit to the hard one (`ulimit -n` in the
+ * spawning shell: Node cannot). It holds up to N connections (default 10,000 for 60 s; --quick:
+ * 500 for 5 s) of:
  *
- * - keepalive: one request at a time (GET /, every 4th a 2 KiB POST /echo), think 0–400 ms;
- * - pipelined: 16 GETs in one write, then think 0–1000 ms;
- * - slowreader: GET /big, read 256 bytes every 100 ms until the server gives up (send timeout);
- *   only 1% of the connections: each pins ~4 MiB of kernel socket memory (loopback buffers
- *   autotune to tcp_wmem's 4 MiB), so 100 of them stay far below the machine's tcp_mem;
- * - slowloris: a request head one byte per second, until the headers timeout cuts it;
- * - reset: SO_LINGER 0 (resetAndDestroy) mid-head, right after a request, mid-response, with 16
- *   pipelined requests, or a plain destroy mid-body;
- * - malformed: one bad request per connection (bad names, NUL, CL+TE, bad chunk size, huge
- *   header, no Host, garbage bytes…), answered with a 4xx and a close.
+ * - keepalive (45%): one request at a time (GET /, every 4th a 2 KiB POST /echo), think 0–1 s;
+ * - pipelined (5%): 16 GETs in one write, think 0–2 s;
+ * - slowreader (1%): GET /big, read 256 bytes every 100 ms; only 1% because each pins ~4 MiB of
+ *   kernel socket memory (loopback buffers autotune to tcp_wmem's 4 MiB): 100 of them stay far
+ *   below the machine's tcp_mem;
+ * - slowloris (24%): a request head one byte per second, until the headers timeout cuts it;
+ * - reset (12.5%): after 0–1 s idle, SO_LINGER 0 (resetAndDestroy) mid-head, right after a
+ *   request, mid-response (/medium), after 16 pipelined requests, or a plain destroy mid-body;
+ * - malformed (12.5%): after 0–1 s idle, one bad request (bad names, NUL, CL+TE, bad chunk size,
+ *   huge header, no or two Hosts, garbage bytes…), answered with a 4xx and a close.
  *
- * Hostile connections are replaced when they end, so the count stays at N. Reported: requests
- * the server served, errors seen by well-behaved clients (goal 0: any socket error, early close,
- * non-200, wrong body or a request unanswered for 30 s), their p50/p99/max latency
- * (hdr-histogram-js), per-kind counts, and the server's RSS, heap, fds, watched fds and timers
- * (reported by the server itself over its stdin/stdout) before the load (after a short warm-up
- * and GC), at the peak, and after the load once every connection has closed (goal: fds, watchers
- * and timers back to the baseline).
+ * Hostile connections are replaced when they end, so the count stays near N. Reported: requests
+ * the server served; errors seen by well-behaved clients (goal 0: a socket error, an early
+ * close, a non-200, a wrong body, or a request unanswered for 30 s); their p50/p99/max latency
+ * (hdr-histogram-js) once every connection is open (and with the connect ramp); per-kind counts;
+ * the CPU time and event-loop delay of both processes (when the load generator's are high,
+ * latency is its own); and the server's RSS, heap, fds, watched fds and timers, reported by the
+ * server itself over its stdin/stdout, before the load (after a warm-up and GC), at the peak,
+ * and after the load once every connection has closed (goal: fds, watchers and timers back to
+ * the baseline). EVLOOP_SOAK_MIX='{"reset":0}' changes the shares (diagnosis).
  *
  * @example
  * const f = await soakBench.run({ quick: true, log: console.error });
@@ -32,11 +36,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileLimits } from '../src/lab/wait-cost.js';
+import { cpuTicks } from '../src/sys/procfs.js';
 import type { Benchmark, BenchOptions, Figures } from './benchmark.js';
 import { killAndWait } from './child.js';
 
@@ -57,8 +63,8 @@ export const SERVER_TIMEOUTS = { headersTimeoutMs: 2000, bodyTimeoutMs: 2000, se
 const BACKLOG = 4096;
 const BIG_BYTES = 8 << 20; // must match the fixture's /big
 const PIPELINE = 16;
-const THINK_KEEPALIVE_MS = 400;
-const THINK_PIPELINED_MS = 1000;
+const THINK_KEEPALIVE_MS = 1000;
+const THINK_PIPELINED_MS = 2000;
 /** A well-behaved request unanswered this long is an error. */
 const STALL_MS = 30_000;
 /** After the load stops, well-behaved clients get this long to receive what is in flight. */
@@ -67,6 +73,8 @@ const SLOWLORIS_BYTE_MS = 1000;
 const SLOWREADER_TICK_MS = 100;
 const SLOWREADER_READ = 256;
 const MALFORMED_WAIT_MS = 10_000;
+/** Reset and malformed connections sit idle up to this long before misbehaving: held, not only churned. */
+const HOSTILE_HOLD_MS = 1000;
 /** fds kept free in each child besides the connections (Node's own, churn of replaced connections). */
 const FD_HEADROOM = 1500;
 
@@ -110,6 +118,10 @@ export interface LoadResult {
   well_behaved: { requests: number; responses: number; errors: number; error_kinds: Record<string, number>; error_samples: string[]; latency_ms: Latency; latency_ms_with_ramp: Latency };
   load_ms: number;
   drain_ms: number;
+  /** The load generator's own CPU time over the run (s) and its event-loop delay (ms): when these
+   * are high, latency is the load generator's, not the server's. */
+  load_cpu_s: number;
+  load_lag_ms: { p99: number; max: number };
 }
 
 const HOST = 'soak.test';
@@ -119,6 +131,7 @@ const HELLO = 'Hello, World!';
 const ECHO_BODIES = Array.from({ length: 4 }, (_, i) => Buffer.alloc(2048, `echo-${i}-`));
 const ECHO_REQS = ECHO_BODIES.map((b) => Buffer.concat([Buffer.from(`POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${b.length}\r\n\r\n`, 'latin1'), b]));
 const GET_BIG = Buffer.from(`GET /big HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`, 'latin1');
+const GET_MEDIUM = Buffer.from(`GET /medium HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`, 'latin1');
 const SLOWLORIS_HEAD = Buffer.from(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nUser-Agent: slowloris\r\nX-Padding: ${'z'.repeat(200)}\r\n\r\n`, 'latin1');
 
 /** Bad requests, each on its own connection; every one must get a 4xx (or a close), never a 2xx. */
@@ -352,7 +365,8 @@ class Load {
     bump(k.detail, variant);
     const s = this.connect('reset');
     s.on('error', () => {});
-    s.once('connect', () => {
+    s.once('connect', () => setTimeout(() => {
+      if (s.destroyed) return;
       switch (variant) {
         case 'rst-mid-head':
           s.write(GET.subarray(0, 20));
@@ -364,7 +378,7 @@ class Load {
           s.resetAndDestroy();
           break;
         case 'rst-mid-response':
-          s.write(GET_BIG);
+          s.write(GET_MEDIUM);
           k.requests++;
           s.once('data', (d: Buffer) => {
             k.bytes_read += d.length;
@@ -381,8 +395,8 @@ class Load {
           setTimeout(() => s.destroy(), 5 + rand(50));
           break;
       }
-    });
-    s.once('close', () => this.replace('reset', 50 + rand(450)));
+    }, rand(HOSTILE_HOLD_MS)));
+    s.once('close', () => this.replace('reset', 20 + rand(100)));
   }
 
   malformedClient(): void {
@@ -391,6 +405,7 @@ class Load {
     const s = this.connect('malformed');
     let head = '';
     let outcome = '';
+    let sent = false;
     // counted when known, not at 'close': a case answered 2xx may keep its connection to the end
     const settle = (what: string): void => {
       if (outcome !== '') return;
@@ -403,10 +418,12 @@ class Load {
       bump(k.detail, `${c.name}: not closed within ${MALFORMED_WAIT_MS} ms`);
       s.destroy();
     }, MALFORMED_WAIT_MS);
-    s.once('connect', () => {
+    s.once('connect', () => setTimeout(() => {
+      if (s.destroyed) return;
       s.write(c.bytes);
+      sent = true;
       k.requests++;
-    });
+    }, rand(HOSTILE_HOLD_MS)));
     s.on('data', (d: Buffer) => {
       k.bytes_read += d.length;
       if (outcome !== '') return;
@@ -421,17 +438,22 @@ class Load {
     s.once('close', () => {
       clearTimeout(timer);
       if (this.stopping) bump(k.detail, outcome === '' ? 'in flight when the load stopped' : `${c.name}: answered, still open when the load stopped`);
+      // a connection silent for headersTimeoutMs is closed (documented): the load generator was late
+      else if (!sent) bump(k.detail, 'closed while idle, before its request was sent');
       else {
         if (outcome !== '') k.server_closed++;
         settle('closed without a response');
       }
-      this.replace('malformed', 200 + rand(800));
+      this.replace('malformed', 20 + rand(100));
     });
   }
 
   /** Opens the connections in batches, runs the tickers, and resolves once drained after the duration. */
   async run(): Promise<LoadResult> {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     this.#timers.push(setInterval(() => {
       for (const s of this.slowloris.keys()) this.#loris(s);
     }, SLOWLORIS_BYTE_MS));
@@ -479,7 +501,10 @@ class Load {
       },
       load_ms: Math.round(loadMs),
       drain_ms: Math.round(drainMs),
+      load_cpu_s: round1(cpuSeconds(process.cpuUsage(cpu0))),
+      load_lag_ms: { p99: round1(lag.percentile(99) / 1e6), max: round1(lag.max / 1e6) },
     };
+    lag.disable();
     this.hist.destroy();
     this.histAll.destroy();
     return result;
@@ -627,6 +652,8 @@ export function splitConnections(n: number): Record<Kind, number> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
 
 // ---- the harness --------------------------------------------------------------------------
 
@@ -642,6 +669,9 @@ export interface ServerSnapshot {
   accepted: number;
   requests: number;
   handlerErrors: number;
+  /** The server process's event-loop delay since the previous snapshot, ms. */
+  lagP99Ms: number;
+  lagMaxMs: number;
 }
 
 /** Node under tsx, pinned to `cpu`, with the soft open-file limit raised to `nofile` first. */
@@ -737,10 +767,11 @@ async function settle(server: ChildProcess, out: ChildLines, base: ServerSnapsho
 }
 
 export interface SoakFigures extends Figures {
-  config: { duration_s: number; connections: number; quick: boolean; mix: Record<Kind, number>; server_cpu: string; load_cpu: string; timeouts: typeof SERVER_TIMEOUTS; big_bytes: number; open_file_limit: number };
+  config: { duration_s: number; connections: number; quick: boolean; mix: Record<Kind, number>; server_cpu: string; load_cpu: string; timeouts: typeof SERVER_TIMEOUTS; big_bytes: number; open_file_limit: number; loadavg_1m: { start: number; end: number } };
   server_requests: number;
   load: LoadResult;
-  server: { before: ServerSnapshot; peak: Partial<ServerSnapshot>; after: ServerSnapshot; settle_ms: number };
+  /** cpu_s: the server's CPU time (user + system) over the load. */
+  server: { before: ServerSnapshot; peak: Partial<ServerSnapshot>; after: ServerSnapshot; settle_ms: number; cpu_s: number };
   goals: Record<string, boolean>;
 }
 
@@ -753,6 +784,7 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
   if (connections < wanted) opts.log(`soak: capped at ${connections} connections (open-file hard limit ${limits.hard})`);
   const cpus = availableParallelism() >= 2 ? { server: '0', load: '1' } : { server: '0', load: '0' };
   const t = SERVER_TIMEOUTS;
+  const load0 = loadavg()[0]!;
   const server = spawnPinned(cpus.server, limits.hard, [SERVER, String(t.headersTimeoutMs), String(t.bodyTimeoutMs), String(t.sendTimeoutMs), String(t.keepAliveTimeoutMs), String(BACKLOG)], true);
   const out = new ChildLines(server, 'soak server');
   try {
@@ -765,13 +797,16 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
     const before = await ask(server, out, true);
     opts.log(`soak: baseline rss ${mib(before.rss)} MiB, heap ${mib(before.heap)} MiB, ${before.fds} fds, ${before.watchers} watchers, ${before.timers} timers`);
     const peak: Partial<ServerSnapshot> = {};
+    const ticks0 = cpuTicks(server.pid!);
     const load = await runLoad(cpus.load, limits.hard, { port, durationMs: durationS * 1000, connections, progressMs: opts.quick ? 1000 : 5000 }, async (line) => {
       const s = await ask(server, out, false).catch(() => null);
       if (s === null) return;
-      for (const key of ['rss', 'heap', 'fds', 'watchers', 'timers', 'connections'] as const) peak[key] = Math.max(peak[key] ?? 0, s[key]);
+      for (const key of ['rss', 'heap', 'fds', 'watchers', 'timers', 'connections', 'lagP99Ms', 'lagMaxMs'] as const) peak[key] = Math.max(peak[key] ?? 0, s[key]);
       const p = JSON.parse(line) as { s: number; sockets: number; responses: number; errors: number; max_ms: number };
       opts.log(`soak: ${p.s} s, ${s.connections} server connections, ${s.requests - before.requests} served, rss ${mib(s.rss)} MiB, heap ${mib(s.heap)} MiB; well-behaved ${p.responses} responses, ${p.errors} errors, slowest ${p.max_ms.toFixed(1)} ms`);
     });
+    const ticks1 = cpuTicks(server.pid!);
+    const serverCpuS = round1((ticks1.user + ticks1.sys - ticks0.user - ticks0.sys) / 100);
     if (out.stderr !== '') opts.log(`soak: the server wrote to stderr (tail): ${out.stderr.slice(-1500)}`);
     const settled = await settle(server, out, before, 30_000);
     await ask(server, out, true);
@@ -790,10 +825,10 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
       'timers back to baseline': after.timers <= before.timers,
     };
     return {
-      config: { duration_s: durationS, connections, quick: opts.quick, mix: splitConnections(connections), server_cpu: cpus.server, load_cpu: cpus.load, timeouts: t, big_bytes: BIG_BYTES, open_file_limit: limits.hard },
+      config: { duration_s: durationS, connections, quick: opts.quick, mix: splitConnections(connections), server_cpu: cpus.server, load_cpu: cpus.load, timeouts: t, big_bytes: BIG_BYTES, open_file_limit: limits.hard, loadavg_1m: { start: round1(load0), end: round1(loadavg()[0]!) } },
       server_requests: after.requests - before.requests,
       load,
-      server: { before, peak, after, settle_ms: settled.ms },
+      server: { before, peak, after, settle_ms: settled.ms, cpu_s: serverCpuS },
       goals,
     };
   } finally {
@@ -819,7 +854,7 @@ function table(figures: Figures): string {
   }
   const wb = f.load.well_behaved;
   const lines = [
-    `soak: ${f.config.connections} connections for ${f.config.duration_s} s (server CPU ${f.config.server_cpu}, load CPU ${f.config.load_cpu}; headers timeout ${f.config.timeouts.headersTimeoutMs} ms, send timeout ${f.config.timeouts.sendTimeoutMs} ms)`,
+    `soak: ${f.config.connections} connections for ${f.config.duration_s} s (server CPU ${f.config.server_cpu}, load CPU ${f.config.load_cpu}; headers timeout ${f.config.timeouts.headersTimeoutMs} ms, send timeout ${f.config.timeouts.sendTimeoutMs} ms; machine load ${f.config.loadavg_1m.start} -> ${f.config.loadavg_1m.end})`,
     kinds.toString(),
     srv.toString(),
     `requests served by the server: ${f.server_requests}`,
@@ -828,6 +863,7 @@ function table(figures: Figures): string {
   if (wb.errors > 0) lines.push(`  errors: ${JSON.stringify(wb.error_kinds)}`, ...wb.error_samples.slice(0, 5).map((s) => `  e.g. ${s}`));
   const sl = f.load.kinds.slowloris.detail;
   lines.push(`slowloris: cut after at most ${sl.max_ms_to_cut ?? '-'} ms; slow readers: ${JSON.stringify(f.load.kinds.slowreader.detail)}`);
+  lines.push(`CPU over ${(f.load.load_ms / 1000).toFixed(0)} s of load: server ${f.server.cpu_s} s (event-loop delay p99 at most ${f.server.peak.lagP99Ms ?? '-'} ms, max ${f.server.peak.lagMaxMs ?? '-'} ms), load generator ${f.load.load_cpu_s} s (event-loop delay p99 ${f.load.load_lag_ms.p99} ms, max ${f.load.load_lag_ms.max} ms)`);
   lines.push(`settled ${f.server.settle_ms} ms after the load stopped`);
   lines.push('goals:', ...Object.entries(f.goals).map(([g, ok]) => `  ${g}: ${ok ? 'met' : 'MISSED'}`));
   return lines.join('\n');
