@@ -35,6 +35,7 @@
  * console.log(soakBench.table(f));
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -121,6 +122,8 @@ export interface LoadResult {
   /** The load generator's own CPU time over the run (s) and its event-loop delay (ms): when these
    * are high, latency is the load generator's, not the server's. */
   load_cpu_s: number;
+  /** Seconds it was runnable but waiting for its CPU (other processes on the machine). */
+  load_runqueue_wait_s: number;
   load_lag_ms: { p99: number; max: number };
 }
 
@@ -452,6 +455,7 @@ class Load {
   async run(): Promise<LoadResult> {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const wait0 = runQueueWaitS('self');
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     this.#timers.push(setInterval(() => {
@@ -502,6 +506,7 @@ class Load {
       load_ms: Math.round(loadMs),
       drain_ms: Math.round(drainMs),
       load_cpu_s: round1(cpuSeconds(process.cpuUsage(cpu0))),
+      load_runqueue_wait_s: round1(runQueueWaitS('self') - wait0),
       load_lag_ms: { p99: round1(lag.percentile(99) / 1e6), max: round1(lag.max / 1e6) },
     };
     lag.disable();
@@ -655,6 +660,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const cpuSeconds = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
 
+/** Seconds a process spent runnable but waiting for a CPU (/proc/PID/schedstat, 2nd field): time the machine took from it. */
+function runQueueWaitS(pid: number | 'self'): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
 // ---- the harness --------------------------------------------------------------------------
 
 /** What the server child reports about itself (bench/fixtures/soak-server.ts). */
@@ -770,8 +784,8 @@ export interface SoakFigures extends Figures {
   config: { duration_s: number; connections: number; quick: boolean; mix: Record<Kind, number>; server_cpu: string; load_cpu: string; timeouts: typeof SERVER_TIMEOUTS; big_bytes: number; open_file_limit: number; loadavg_1m: { start: number; end: number } };
   server_requests: number;
   load: LoadResult;
-  /** cpu_s: the server's CPU time (user + system) over the load. */
-  server: { before: ServerSnapshot; peak: Partial<ServerSnapshot>; after: ServerSnapshot; settle_ms: number; cpu_s: number };
+  /** cpu_s: the server's CPU time (user + system) over the load; runqueue_wait_s: time it was runnable but not running. */
+  server: { before: ServerSnapshot; peak: Partial<ServerSnapshot>; after: ServerSnapshot; settle_ms: number; cpu_s: number; runqueue_wait_s: number };
   goals: Record<string, boolean>;
 }
 
@@ -798,6 +812,7 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
     opts.log(`soak: baseline rss ${mib(before.rss)} MiB, heap ${mib(before.heap)} MiB, ${before.fds} fds, ${before.watchers} watchers, ${before.timers} timers`);
     const peak: Partial<ServerSnapshot> = {};
     const ticks0 = cpuTicks(server.pid!);
+    const wait0 = runQueueWaitS(server.pid!);
     const load = await runLoad(cpus.load, limits.hard, { port, durationMs: durationS * 1000, connections, progressMs: opts.quick ? 1000 : 5000 }, async (line) => {
       const s = await ask(server, out, false).catch(() => null);
       if (s === null) return;
@@ -807,6 +822,7 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
     });
     const ticks1 = cpuTicks(server.pid!);
     const serverCpuS = round1((ticks1.user + ticks1.sys - ticks0.user - ticks0.sys) / 100);
+    const serverWaitS = round1(runQueueWaitS(server.pid!) - wait0);
     if (out.stderr !== '') opts.log(`soak: the server wrote to stderr (tail): ${out.stderr.slice(-1500)}`);
     const settled = await settle(server, out, before, 30_000);
     await ask(server, out, true);
@@ -828,7 +844,7 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
       config: { duration_s: durationS, connections, quick: opts.quick, mix: splitConnections(connections), server_cpu: cpus.server, load_cpu: cpus.load, timeouts: t, big_bytes: BIG_BYTES, open_file_limit: limits.hard, loadavg_1m: { start: round1(load0), end: round1(loadavg()[0]!) } },
       server_requests: after.requests - before.requests,
       load,
-      server: { before, peak, after, settle_ms: settled.ms, cpu_s: serverCpuS },
+      server: { before, peak, after, settle_ms: settled.ms, cpu_s: serverCpuS, runqueue_wait_s: serverWaitS },
       goals,
     };
   } finally {
@@ -863,7 +879,10 @@ function table(figures: Figures): string {
   if (wb.errors > 0) lines.push(`  errors: ${JSON.stringify(wb.error_kinds)}`, ...wb.error_samples.slice(0, 5).map((s) => `  e.g. ${s}`));
   const sl = f.load.kinds.slowloris.detail;
   lines.push(`slowloris: cut after at most ${sl.max_ms_to_cut ?? '-'} ms; slow readers: ${JSON.stringify(f.load.kinds.slowreader.detail)}`);
-  lines.push(`CPU over ${(f.load.load_ms / 1000).toFixed(0)} s of load: server ${f.server.cpu_s} s (event-loop delay p99 at most ${f.server.peak.lagP99Ms ?? '-'} ms, max ${f.server.peak.lagMaxMs ?? '-'} ms), load generator ${f.load.load_cpu_s} s (event-loop delay p99 ${f.load.load_lag_ms.p99} ms, max ${f.load.load_lag_ms.max} ms)`);
+  lines.push(
+    `over ${(f.load.load_ms / 1000).toFixed(0)} s of load: server CPU ${f.server.cpu_s} s, runnable but waiting for its CPU ${f.server.runqueue_wait_s} s, event-loop delay p99 at most ${f.server.peak.lagP99Ms ?? '-'} ms (max ${f.server.peak.lagMaxMs ?? '-'} ms); ` +
+      `load generator CPU ${f.load.load_cpu_s} s, waiting ${f.load.load_runqueue_wait_s} s, event-loop delay p99 ${f.load.load_lag_ms.p99} ms (max ${f.load.load_lag_ms.max} ms)`,
+  );
   lines.push(`settled ${f.server.settle_ms} ms after the load stopped`);
   lines.push('goals:', ...Object.entries(f.goals).map(([g, ok]) => `  ${g}: ${ok ? 'met' : 'MISSED'}`));
   return lines.join('\n');
