@@ -675,6 +675,8 @@ function runQueueWaitS(pid: number | 'self'): number {
 export interface ServerSnapshot {
   rss: number;
   heap: number;
+  /** Bytes of ArrayBuffers (Buffers) outside the V8 heap. */
+  arrayBuffers: number;
   fds: number;
   watchers: number;
   timers: number;
@@ -816,7 +818,7 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
     const load = await runLoad(cpus.load, limits.hard, { port, durationMs: durationS * 1000, connections, progressMs: opts.quick ? 1000 : 5000 }, async (line) => {
       const s = await ask(server, out, false).catch(() => null);
       if (s === null) return;
-      for (const key of ['rss', 'heap', 'fds', 'watchers', 'timers', 'connections', 'lagP99Ms', 'lagMaxMs'] as const) peak[key] = Math.max(peak[key] ?? 0, s[key]);
+      for (const key of ['rss', 'heap', 'arrayBuffers', 'fds', 'watchers', 'timers', 'connections', 'lagP99Ms', 'lagMaxMs'] as const) peak[key] = Math.max(peak[key] ?? 0, s[key]);
       const p = JSON.parse(line) as { s: number; sockets: number; responses: number; errors: number; max_ms: number };
       opts.log(`soak: ${p.s} s, ${s.connections} server connections, ${s.requests - before.requests} served, rss ${mib(s.rss)} MiB, heap ${mib(s.heap)} MiB; well-behaved ${p.responses} responses, ${p.errors} errors, slowest ${p.max_ms.toFixed(1)} ms`);
     });
@@ -864,9 +866,9 @@ function table(figures: Figures): string {
     const st = Object.entries(x.statuses).sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s}:${n}`).join(' ');
     kinds.push([k, f.load.target[k], x.connections, x.requests, x.responses, x.server_closed, WELL_BEHAVED.includes(k) ? x.errors : '-', st.length > 60 ? `${st.slice(0, 57)}...` : st]);
   }
-  const srv = new Table({ head: ['server', 'RSS MiB', 'heap MiB', 'fds', 'watchers', 'timers', 'connections'] });
+  const srv = new Table({ head: ['server', 'RSS MiB', 'heap MiB', 'buffers MiB', 'fds', 'watchers', 'timers', 'connections'] });
   for (const [name, s] of [['before', f.server.before], ['peak', f.server.peak], ['after', f.server.after]] as const) {
-    srv.push([name, s.rss === undefined ? '' : mib(s.rss), s.heap === undefined ? '' : mib(s.heap), s.fds ?? '', s.watchers ?? '', s.timers ?? '', s.connections ?? '']);
+    srv.push([name, s.rss === undefined ? '' : mib(s.rss), s.heap === undefined ? '' : mib(s.heap), s.arrayBuffers === undefined ? '' : mib(s.arrayBuffers), s.fds ?? '', s.watchers ?? '', s.timers ?? '', s.connections ?? '']);
   }
   const wb = f.load.well_behaved;
   const lines = [
