@@ -796,7 +796,8 @@ async function run(opts: BenchOptions): Promise<SoakFigures> {
   const wanted = opts.connections ?? (opts.quick ? 500 : 10_000);
   if (!(durationS > 0) || !(wanted >= KINDS.length)) throw new Error(`soak: --duration must be > 0 and --connections at least ${KINDS.length}`);
   const limits = fileLimits();
-  const connections = Math.min(wanted, limits.hard - FD_HEADROOM);
+  // a low hard limit (1024) still leaves the quick mode its 500 connections
+  const connections = Math.max(KINDS.length, Math.min(wanted, limits.hard - Math.min(FD_HEADROOM, Math.floor(limits.hard / 2))));
   if (connections < wanted) opts.log(`soak: capped at ${connections} connections (open-file hard limit ${limits.hard})`);
   const cpus = availableParallelism() >= 2 ? { server: '0', load: '1' } : { server: '0', load: '0' };
   const t = SERVER_TIMEOUTS;
