@@ -25,7 +25,7 @@ import { HttpParseError } from './errors.js';
 import { HttpParser, type HttpMessageHead, type HttpParserHandlers, type HttpParserLimits } from './parser.js';
 import { beginDispatch, endDispatch, flushOutput, flushOutputOf, writeLatin1 } from './output.js';
 import { ServerRequest, type RequestOwner } from './request.js';
-import { R_HEAD, R_HTTP10, R_KEEP_ALIVE, ServerResponse, type ResponseOwner } from './response.js';
+import { R_CONNECT, R_HEAD, R_HTTP10, R_KEEP_ALIVE, ServerResponse, type ResponseOwner } from './response.js';
 import { requestSemanticsError } from './semantics.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
 import { statusLine } from './status.js';
@@ -241,6 +241,7 @@ export class HttpConnection implements BufferedProtocol, HttpParserHandlers, Req
     const hasBody = head.chunked || head.contentLength > 0;
     let flags = (head.keepAlive && !head.upgrade ? R_KEEP_ALIVE : 0) | (minor === 0 ? R_HTTP10 : 0);
     if (head.method === 'HEAD') flags |= R_HEAD;
+    else if (head.upgrade && head.method === 'CONNECT') flags |= R_CONNECT;
     if ((flags & R_KEEP_ALIVE) === 0) this.#stopAfter = true;
     const req = new ServerRequest(this, head.method, head.target, head.headers, minor, hasBody);
     const res = new ServerResponse(this, flags);

@@ -10,7 +10,7 @@ import {
 } from './headers.js';
 import { writeBytes, writeLatin1, writeShared, writeUtf8, type OutputSink } from './output.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
-import { isValidStatus, statusHasNoBody, statusLine } from './status.js';
+import { isValidStatus, statusLine } from './status.js';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner extends OutputSink {
@@ -36,6 +36,10 @@ const S_ENDED = 2;
 export const R_HEAD = 1; // a HEAD request: no body bytes
 export const R_HTTP10 = 2; // an HTTP/1.0 request: no chunked coding
 export const R_KEEP_ALIVE = 4; // the request allows another one after it
+export const R_CONNECT = 8; // a CONNECT request: a 2xx to it carries no framing fields
+
+/** Content-Length and Transfer-Encoding: never both in one response (RFC 9112 §6.2). */
+const H_FRAMING = H_CONTENT_LENGTH | H_TRANSFER_ENCODING;
 
 type Body = string | Uint8Array;
 
@@ -110,25 +114,28 @@ export class ServerResponse {
 
   /**
    * Sets a header, replacing any of the same name (case-insensitive). Arrays send one field each.
-   * Throws ERR_HTTP_INVALID_HEADER (nothing replaced) for a name that is not a token or a value
-   * with a character outside HTAB, 0x20–0x7E, 0x80–0xFF.
+   * Throws, and replaces nothing: ERR_HTTP_INVALID_HEADER for a name that is not a token, a value
+   * with a character outside HTAB, 0x20–0x7E, 0x80–0xFF, or a Content-Length that is not a
+   * decimal number; ERR_HTTP_FRAMING_CONFLICT for a Content-Length on a response that has a
+   * Transfer-Encoding, or the reverse (RFC 9112 §6.2: never both).
    */
   setHeader(name: string, value: HeaderValue): this {
     this.#assertOpen();
     if (typeof value === 'number') value = String(value);
     if (typeof value === 'string') {
-      checkHeader(name, value); // before removing: a refused value leaves the old one in place
+      const f = this.#check(name, value); // before removing: a refused value leaves the old one in place
       this.removeHeader(name);
-      this.#store(name, value);
+      this.#store(name, value, f);
     } else if (Array.isArray(value)) {
-      for (const v of value as readonly string[]) checkHeader(name, v);
+      let f = 0;
+      for (const v of value as readonly string[]) f = this.#check(name, v);
       this.removeHeader(name);
-      for (const v of value as readonly string[]) this.#store(name, v);
+      for (const v of value as readonly string[]) this.#store(name, v, f);
     } else checkHeader(name, value as unknown as string); // not a string: throws the typed error
     return this;
   }
 
-  /** Adds a header field without replacing others of the same name (Set-Cookie). */
+  /** Adds a header field without replacing others of the same name (Set-Cookie); throws as setHeader does. */
   appendHeader(name: string, value: string): this {
     this.#assertOpen();
     this.#add(name, value);
@@ -170,11 +177,18 @@ export class ServerResponse {
 
   /**
    * Sets the status and (optionally) headers; the head goes out with the first write/end.
-   * A PreparedHeaders block is sent as it is (see prepareHeaders).
+   * A PreparedHeaders block is sent as it is (see prepareHeaders), except for the framing fields
+   * a status forbids: 1xx, 204, 205 and a 2xx to CONNECT never carry the handler's
+   * Content-Length or Transfer-Encoding (a 205 gets `Content-Length: 0`), an HTTP/1.0 request
+   * never gets its Transfer-Encoding.
+   *
+   * To an HTTP/1.0 request, `writeHead(1xx)` is a no-op (RFC 9110 §15.2: no 1xx to an HTTP/1.0
+   * client): status and headers stay as they were, and the final response follows as usual.
    */
   writeHead(status: number, headers?: HeaderInit | PreparedHeaders): this {
     this.#assertOpen();
     if (!isValidStatus(status)) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `invalid status code ${String(status)}`);
+    if (status < 200 && (this.#req & R_HTTP10) !== 0) return this;
     this.statusCode = status;
     if (headers instanceof PreparedHeaders) this.#setPrepared(headers);
     else if (headers !== undefined) forEachHeader(headers, (n, v) => this.#add(n, v));
@@ -219,11 +233,14 @@ export class ServerResponse {
       const n = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
       this.#sendHead(n);
       if (n > 0 && !this.#noBody && !this.#closed) {
-        this.#written = n;
-        if (typeof body === 'string') {
-          if (body.length <= WHOLE_MAX && lastHead.body === null && this.#names === null && !this.#owner.draining) this.#cacheWhole(body, n);
-          writeUtf8(this.#owner, body);
-        } else writeBytes(this.#owner, body!);
+        if (this.#chunked) this.#body(body!); // end(body) with the handler's Transfer-Encoding
+        else {
+          this.#written = n;
+          if (typeof body === 'string') {
+            if (body.length <= WHOLE_MAX && lastHead.body === null && this.#names === null && !this.#owner.draining) this.#cacheWhole(body, n);
+            writeUtf8(this.#owner, body);
+          } else writeBytes(this.#owner, body!);
+        }
       }
     } else if (body !== undefined) {
       this.#body(body);
@@ -263,20 +280,30 @@ export class ServerResponse {
   }
 
   #add(name: string, value: string): void {
-    checkHeader(name, value);
-    this.#store(name, value);
+    this.#store(name, value, this.#check(name, value));
   }
 
-  /** Adds a field already checked by checkHeader. */
-  #store(name: string, value: string): void {
+  /** Throws unless the field may be set (see setHeader); returns its framing flag (H_*). */
+  #check(name: string, value: string): number {
+    checkHeader(name, value);
     const f = headerFlag(name, value);
-    if (f === H_CONTENT_LENGTH) this.#contentLength = parseContentLength(value);
+    if ((f & H_FRAMING) !== 0) {
+      if (f === H_CONTENT_LENGTH) parseContentLength(value);
+      if (((f | this.#flags) & H_FRAMING) === H_FRAMING) throw framingConflict();
+    }
+    return f;
+  }
+
+  /** Adds a field that passed #check, `f` its framing flag. */
+  #store(name: string, value: string, f: number): void {
+    if (f === H_CONTENT_LENGTH) this.#contentLength = Number(value);
     this.#flags |= f;
     (this.#names ??= []).push(name);
     (this.#values ??= []).push(value);
   }
 
   #setPrepared(p: PreparedHeaders): void {
+    if (((p.flags | this.#flags) & H_FRAMING) === H_FRAMING) throw framingConflict();
     this.#prepared = p;
     this.#flags |= p.flags;
     if (p.contentLength >= 0) this.#contentLength = p.contentLength;
@@ -352,28 +379,55 @@ export class ServerResponse {
     }
     if (!isValidStatus(status)) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `invalid status code ${String(status)}`);
     const req = this.#req;
-    const flags = this.#flags;
+    // a 1xx set through statusCode (writeHead(1xx) is a no-op for HTTP/1.0): RFC 9110 §15.2
+    if (status < 200 && (req & R_HTTP10) !== 0) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `a ${status} response to an HTTP/1.0 request`);
+    let flags = this.#flags;
     this.#state = S_STREAMING;
     let keepAlive = (req & R_KEEP_ALIVE) !== 0 && (flags & H_CONNECTION_CLOSE) === 0 && !owner.draining;
+    let noBody = (req & R_HEAD) !== 0;
+    let framed = true; // the server adds Content-Length or chunked coding unless the handler set one
+    let strip = 0; // framing fields the handler set that this response must not carry
+    if (status < 300 && (status < 200 || status === 204 || status === 205 || (req & R_CONNECT) !== 0)) {
+      // no content and no framing fields: 1xx, 204 (RFC 9110 §8.6, RFC 9112 §6.1), 205 (§15.3.6:
+      // Content-Length: 0 below), a 2xx to CONNECT (§9.3.6: the bytes after it belong to the
+      // tunnel, which evloop does not provide, so the connection closes after the head)
+      noBody = true;
+      framed = false;
+      strip = H_FRAMING;
+      if (status >= 200 && (req & R_CONNECT) !== 0) keepAlive = false;
+    } else if (status === 304) {
+      noBody = true; // the handler's Content-Length (the 200's) may stay
+      framed = false;
+    }
+    if ((req & R_HTTP10) !== 0) strip |= H_TRANSFER_ENCODING; // RFC 9112 §6.1
+    strip &= flags;
+    if (strip !== 0) {
+      flags &= ~strip;
+      if ((strip & H_CONTENT_LENGTH) !== 0) this.#contentLength = -1;
+    }
     let head = statusLine(status);
     if ((flags & H_DATE) === 0) head += owner.dateLine;
     const names = this.#names;
     if (names !== null) {
       const values = this.#values!;
-      for (let i = 0; i < names.length; i++) head += names[i] + ': ' + values[i] + '\r\n';
+      if (strip === 0) for (let i = 0; i < names.length; i++) head += names[i] + ': ' + values[i] + '\r\n';
+      else for (let i = 0; i < names.length; i++) if ((headerFlag(names[i]!, values[i]!) & strip) === 0) head += names[i] + ': ' + values[i] + '\r\n';
     }
-    if (this.#prepared !== null) head += this.#prepared.text;
-    const noBodyStatus = statusHasNoBody(status);
-    this.#noBody = noBodyStatus || (req & R_HEAD) !== 0;
-    if (!noBodyStatus && (flags & H_CONTENT_LENGTH) === 0) {
-      if (bodyLength >= 0) {
+    const prepared = this.#prepared;
+    if (prepared !== null) head += (prepared.flags & strip) === 0 ? prepared.text : fieldsWithout(prepared, strip);
+    if (status === 205 && (req & R_CONNECT) === 0) head += 'Content-Length: 0\r\n';
+    this.#noBody = noBody;
+    if (framed && (flags & H_CONTENT_LENGTH) === 0) {
+      if ((flags & H_TRANSFER_ENCODING) !== 0) {
+        this.#chunked = true; // the handler's Transfer-Encoding (HTTP/1.1 only: stripped above for 1.0), never a Content-Length too
+      } else if (bodyLength >= 0) {
         head += 'Content-Length: ' + bodyLength + '\r\n';
         this.#contentLength = bodyLength;
       } else if ((req & R_HTTP10) !== 0) {
         keepAlive = false; // the body ends with the connection
       } else {
         this.#chunked = true;
-        if ((flags & H_TRANSFER_ENCODING) === 0) head += 'Transfer-Encoding: chunked\r\n';
+        head += 'Transfer-Encoding: chunked\r\n';
       }
     }
     if (!keepAlive) {
@@ -384,7 +438,7 @@ export class ServerResponse {
     this.#keepAlive = keepAlive;
     if (this.#closed) return;
     head += '\r\n';
-    if (this.#names === null && bodyLength >= 0 && !owner.draining) {
+    if (this.#names === null && bodyLength >= 0 && !owner.draining && !this.#chunked) {
       const c = lastHead;
       c.prepared = this.#prepared;
       c.status = status;
@@ -417,4 +471,15 @@ export class ServerResponse {
     else writeBytes(owner, chunk);
     if (this.#chunked) writeLatin1(owner, '\r\n');
   }
+}
+
+function framingConflict(): Error {
+  return httpError(HTTP_SERVER_CODES.FRAMING_CONFLICT, 'a response has Content-Length or Transfer-Encoding, never both (RFC 9112 §6.2)');
+}
+
+/** The lines of a prepared block without the framing fields in `strip` (rare: a status that forbids them). */
+function fieldsWithout(p: PreparedHeaders, strip: number): string {
+  let text = '';
+  for (const [n, v] of p.fields) if ((headerFlag(n, v) & strip) === 0) text += n + ': ' + v + '\r\n';
+  return text;
 }

@@ -19,6 +19,8 @@ export const HTTP_SERVER_CODES = {
   BODY_CONSUMED: 'ERR_HTTP_BODY_CONSUMED',
   /** The request body was cut off (malformed, too large or timed out). */
   BODY_ABORTED: 'ERR_HTTP_BODY_ABORTED',
+  /** Content-Length and Transfer-Encoding set on one response (RFC 9112 §6.2: never both). */
+  FRAMING_CONFLICT: 'ERR_HTTP_FRAMING_CONFLICT',
   /** More (or fewer) body bytes than the Content-Length the handler set. */
   CONTENT_LENGTH_MISMATCH: 'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
   /** close() timed out: the remaining connections were aborted. */

@@ -111,4 +111,26 @@ describe('response header validation on the wire', () => {
       assert.match(r.text, /\r\nX-Latin1: caf\u00e9 \u00ff\tend\r\n/);
     });
   });
+
+  it('a Content-Length that is not a number is refused with ERR_HTTP_INVALID_HEADER and the previous one stays set and sent', async () => {
+    const codes: (string | undefined)[] = [];
+    const kept: (string | undefined)[] = [];
+    const handler = (_req: ServerRequest, res: ServerResponse): void => {
+      res.setHeader('Content-Length', '2');
+      codes.push(codeOf(() => res.setHeader('Content-Length', 'abc')));
+      codes.push(codeOf(() => res.setHeader('content-length', ['2', '-1'])));
+      codes.push(codeOf(() => res.appendHeader('Content-Length', '1a')));
+      kept.push(res.getHeader('Content-Length'));
+      res.end('ok');
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      const r = await raw(port, [GET, GET], { until: (t) => (t.match(/\r\n\r\nok/g) ?? []).length === 2 });
+      assert.equal(r.text.match(/\r\nContent-Length: 2\r\n/g)?.length, 2, r.text);
+      assert.doesNotMatch(r.text, /abc|-1|1a/);
+      assert.equal(r.closed, false, 'the length sent matched the body: the connection stays open');
+      assert.deepEqual(errors, []);
+    });
+    assert.deepEqual(codes, Array(6).fill('ERR_HTTP_INVALID_HEADER'), 'three refusals in each of the two responses');
+    assert.deepEqual(kept, ['2', '2']);
+  });
 });

@@ -1,10 +1,10 @@
 // The rows of the "RFC conformance" table of docs/http-server.md that no other test file proves:
 // each test sends real bytes to a real server over a socket and checks what comes back. Titles
-// start with the RFC section. Rows whose requirement is not met yet (the fix lies in response.ts)
-// are marked `todo`: they run, and say so, without failing the suite.
+// start with the RFC section.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HttpHandler } from '../../src/http/connection.js';
+import { prepareHeaders } from '../../src/http/headers.js';
 import type { ServerRequest } from '../../src/http/request.js';
 import type { ServerResponse } from '../../src/http/response.js';
 import { open, raw, statuses, tick, withServer, type RawResult } from './server-helpers.js';
@@ -22,6 +22,16 @@ async function streaming(_req: ServerRequest, res: ServerResponse): Promise<void
   res.write('part1;');
   await tick(10);
   res.end('part2');
+}
+
+/** The code of what `fn` throws, or undefined. */
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
 }
 
 /** The head (status line and fields) of the first response in `text`, and what follows it. */
@@ -130,6 +140,21 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
     });
   });
 
+  it('§6.1 no Transfer-Encoding to an HTTP/1.0 request even when the handler sets one: the body goes out as written, then the close', async () => {
+    const handler = async (req: ServerRequest, res: ServerResponse): Promise<void> => {
+      res.setHeader('Transfer-Encoding', 'chunked');
+      await streaming(req, res);
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const r = await raw(port, ['GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n']);
+      const { head, rest } = split(r.text);
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      assert.doesNotMatch(head, /Transfer-Encoding/i);
+      assert.equal(rest, 'part1;part2', 'not chunk-coded');
+      assert.ok(r.closed);
+    });
+  });
+
   it('§6.1 an HTTP/1.0 request with Transfer-Encoding is faulty framing: 400 and close, even with a Content-Length', async () => {
     await refused('POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n', 400);
   });
@@ -143,26 +168,42 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
     });
   });
 
-  it(
-    '§6.2 a handler that sets both Content-Length and Transfer-Encoding does not get both on the wire',
-    { todo: 'response.ts sends both fields as set; the fix (refuse or drop Content-Length) belongs to its owner' },
-    async () => {
-      const handler = (_req: ServerRequest, res: ServerResponse): void => {
+  it('§6.2 a handler cannot set both Content-Length and Transfer-Encoding: the second throws ERR_HTTP_FRAMING_CONFLICT, the first alone goes out', async () => {
+    const codes: Record<string, string | undefined> = {};
+    const BOTH = prepareHeaders({ 'Content-Length': '3', 'Transfer-Encoding': 'chunked' });
+    const handler = (req: ServerRequest, res: ServerResponse): void => {
+      if (req.path === '/cl') {
         res.setHeader('Content-Length', '3');
+        codes.setHeader = codeOf(() => res.setHeader('Transfer-Encoding', 'chunked'));
+        codes.appendHeader = codeOf(() => res.appendHeader('Transfer-Encoding', 'chunked'));
+        res.end('abc');
+      } else if (req.path === '/te') {
         res.setHeader('Transfer-Encoding', 'chunked');
-        try {
-          res.end('abc');
-        } catch {
-          if (!res.headersSent) res.writeHead(500).end();
-        }
-      };
-      await withServer(handler, {}, async ({ port }) => {
-        const r = await raw(port, [GET('/')], { until: (t) => t.includes('\r\n\r\n'), timeoutMs: 1000 });
-        const { head } = split(r.text);
-        assert.ok(!(/Content-Length/i.test(head) && /Transfer-Encoding/i.test(head)), head);
-      });
-    },
-  );
+        codes.writeHead = codeOf(() => res.writeHead(200, { 'Content-Length': '3' }));
+        res.end('abc');
+      } else {
+        codes.prepared = codeOf(() => res.end('abc', BOTH));
+        res.writeHead(500).end();
+      }
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      const cl = split((await raw(port, [GET('/cl')], { until: (t) => t.endsWith('abc') })).text);
+      assert.match(cl.head, /\r\nContent-Length: 3\r\n/);
+      assert.doesNotMatch(cl.head, /Transfer-Encoding/i);
+      assert.equal(cl.rest, 'abc');
+      const te = split((await raw(port, [GET('/te')], { until: (t) => t.endsWith('0\r\n\r\n') })).text);
+      assert.match(te.head, /\r\nTransfer-Encoding: chunked\r\n/);
+      assert.doesNotMatch(te.head, /Content-Length/i);
+      assert.equal(te.rest, '3\r\nabc\r\n0\r\n\r\n');
+      const p = await raw(port, [GET('/prepared')], { until: (t) => t.includes('\r\n\r\n') });
+      assert.deepEqual(statuses(p.text), [500]);
+      assert.doesNotMatch(p.text, /Transfer-Encoding/i);
+      assert.deepEqual(errors, []);
+    });
+    assert.deepEqual(codes, {
+      setHeader: 'ERR_HTTP_FRAMING_CONFLICT', appendHeader: 'ERR_HTTP_FRAMING_CONFLICT', writeHead: 'ERR_HTTP_FRAMING_CONFLICT', prepared: 'ERR_HTTP_FRAMING_CONFLICT',
+    });
+  });
 
   it('§6.3 a request whose final transfer coding is not chunked: 400 and close', async () => {
     await refused('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n', 400);
@@ -342,32 +383,54 @@ describe('RFC 9110 (HTTP semantics) origin-server requirements', () => {
     });
   });
 
-  it(
-    '§8.6 no Content-Length in a 204 response even when the handler sets one',
-    { todo: 'response.ts sends a handler-set Content-Length on 1xx/204; the fix belongs to its owner' },
-    async () => {
-      await withServer((_req, res) => void res.writeHead(204, { 'Content-Length': '0' }).end(), {}, async ({ port }) => {
-        const r = await raw(port, [GET('/')], { until: (t) => t.includes('\r\n\r\n') });
-        assert.doesNotMatch(r.text, /Content-Length/i);
-      });
-    },
-  );
+  it('§8.6 / RFC 9112 §6.1 no Content-Length or Transfer-Encoding in a 204 or 1xx response even when the handler sets one (fields, prepared, twice: cached head)', async () => {
+    const CL0 = prepareHeaders({ 'Content-Length': '0', 'X-Kept': 'yes' });
+    const handler: HttpHandler = (req, res) => {
+      if (req.path === '/fields') res.writeHead(204, { 'Content-Length': '0', 'X-Kept': 'yes' }).end();
+      else if (req.path === '/te') res.writeHead(204, { 'Transfer-Encoding': 'chunked', 'X-Kept': 'yes' }).end();
+      else if (req.path === '/103') res.writeHead(103, { 'Content-Length': '0', 'X-Kept': 'yes' }).end();
+      else res.writeHead(204, CL0).end();
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      for (const path of ['/fields', '/te', '/prepared', '/prepared', '/103']) {
+        const r = await raw(port, [GET(path)], { until: (t) => t.includes('\r\n\r\n') });
+        assert.match(r.text, path === '/103' ? /^HTTP\/1\.1 103 / : /^HTTP\/1\.1 204 /, path);
+        assert.doesNotMatch(r.text, /Content-Length|Transfer-Encoding/i, path);
+        assert.match(r.text, /\r\nX-Kept: yes\r\n/, `${path}: the other fields are sent`);
+      }
+    });
+  });
 
-  it(
-    '§8.6 / §9.3.6 no Content-Length or Transfer-Encoding in a 2xx response to CONNECT',
-    { todo: 'response.ts frames a 2xx to CONNECT like any response; the fix belongs to its owner' },
-    async () => {
-      const handler = async (_req: ServerRequest, res: ServerResponse): Promise<void> => {
+  it('§8.6 / §9.3.6 a 2xx response to CONNECT: no Content-Length or Transfer-Encoding (also when the handler sets them), no body bytes, then the close (evloop has no tunnel)', async () => {
+    const handler: HttpHandler = (req, res) => {
+      if (req.header('x-case') === 'plain') {
         res.statusCode = 200;
+        res.end('not tunnel data');
+      } else if (req.header('x-case') === 'length') {
+        res.writeHead(200, { 'Content-Length': '15' }).end('not tunnel data');
+      } else {
+        res.setHeader('Transfer-Encoding', 'chunked');
+        res.write('not tunnel data');
         res.end();
-      };
-      await withServer(handler, {}, async ({ port }) => {
-        const r = await raw(port, ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], { until: (t) => t.includes('\r\n\r\n'), timeoutMs: 1000 });
-        assert.match(r.text, /^HTTP\/1\.1 200 /);
-        assert.doesNotMatch(split(r.text).head, /Content-Length|Transfer-Encoding/i);
-      });
-    },
-  );
+      }
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      for (const c of ['plain', 'length', 'streamed']) {
+        const r = await raw(port, [`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nX-Case: ${c}\r\n\r\n`]);
+        const { head, rest } = split(r.text);
+        assert.match(head, /^HTTP\/1\.1 200 /, c);
+        assert.doesNotMatch(head, /Content-Length|Transfer-Encoding/i, c);
+        assert.equal(rest, '', `${c}: nothing after the head`);
+        assert.ok(r.closed, `${c}: the server closed the connection`);
+      }
+    });
+    // a non-2xx answer to CONNECT is an ordinary response, framed as usual
+    await withServer((_req, res) => void res.writeHead(405).end('no'), {}, async ({ port }) => {
+      const r = await raw(port, ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n']);
+      assert.match(split(r.text).head, /^HTTP\/1\.1 405 [^]*\r\nContent-Length: 2\r\n/);
+      assert.equal(split(r.text).rest, 'no');
+    });
+  });
 
   for (const target of ['example.com:', 'example.com:99999', 'example.com:x', 'example.com']) {
     it(`§9.3.6 CONNECT with an empty or invalid port (${target}): 400 and close`, async () => {
@@ -391,17 +454,58 @@ describe('RFC 9110 (HTTP semantics) origin-server requirements', () => {
     });
   });
 
-  it(
-    '§15.3.6 a 205 response carries no content',
-    { todo: 'response.ts sends the body given to end() on a 205 (it needs Content-Length: 0 and no body); the fix belongs to its owner' },
-    async () => {
-      await withServer((_req, res) => void res.writeHead(205).end('content'), {}, async ({ port }) => {
-        const r = await raw(port, [GET('/') + GET('/')], { until: (t) => statuses(t).length === 2, timeoutMs: 1000 });
-        assert.doesNotMatch(r.text, /content/);
-        assert.deepEqual(statuses(r.text), [205, 205]);
+  it('§15.3.6 a 205 response carries no content: Content-Length: 0 (whatever the handler set or wrote), the connection stays usable', async () => {
+    const handler: HttpHandler = (req, res) => {
+      if (req.path === '/set') res.writeHead(205, { 'Content-Length': '7' }).end('content');
+      else if (req.path === '/stream') {
+        res.writeHead(205);
+        res.write('content');
+        res.end();
+      } else res.writeHead(205).end('content');
+    };
+    await withServer(handler, {}, async ({ port }) => {
+      const r = await raw(port, [GET('/') + GET('/') + GET('/set') + GET('/stream') + GET('/')], {
+        until: (t) => statuses(t).length === 5 && t.endsWith('\r\n\r\n'),
       });
-    },
-  );
+      assert.deepEqual(statuses(r.text), [205, 205, 205, 205, 205], r.text);
+      assert.doesNotMatch(r.text, /content|Transfer-Encoding/);
+      assert.equal(r.text.match(/\r\nContent-Length: 0\r\n/g)?.length, 5, r.text);
+      assert.doesNotMatch(r.text, /Content-Length: [1-9]/);
+      assert.equal(r.closed, false);
+    });
+  });
+
+  it('§15.2 no 1xx to an HTTP/1.0 client: the handler\'s writeHead(1xx) is a no-op there (a 1xx set through statusCode becomes a 500); HTTP/1.1 still gets it', async () => {
+    const thrown: string[] = [];
+    const handler: HttpHandler = (req, res) => {
+      if (req.path === '/direct') {
+        res.statusCode = 100;
+        try {
+          res.end();
+        } catch (err) {
+          thrown.push((err as { code: string }).code);
+          throw err;
+        }
+        return;
+      }
+      res.writeHead(103, { Link: '</a.css>; rel=preload' });
+      res.end(`final:${res.statusCode}`);
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      const r = await raw(port, ['GET / HTTP/1.0\r\n\r\n']);
+      const { head, rest } = split(r.text);
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      assert.doesNotMatch(r.text, /HTTP\/1\.1 1\d\d |Link:/);
+      assert.equal(rest, 'final:200');
+      const d = await raw(port, ['GET /direct HTTP/1.0\r\n\r\n']);
+      assert.deepEqual(statuses(d.text), [500], d.text);
+      assert.equal(errors.length, 1);
+      // the same handler to HTTP/1.1 sends its 103 as it asked
+      const h = await raw(port, [GET('/')], { until: (t) => t.includes('\r\n\r\n') });
+      assert.match(h.text, /^HTTP\/1\.1 103 /);
+    });
+    assert.deepEqual(thrown, ['ERR_HTTP_INVALID_STATUS']);
+  });
 
   it('§2.2 a sender does not generate a status code off the grammar (3DIGIT): the handler\'s writeHead(99) becomes a 500', async () => {
     const thrown: string[] = [];
