@@ -35,13 +35,18 @@ export function payload(seed: number, size: number): Buffer {
  * - `GET /fixed/<size>/<seed>`: `end(payload)` with Content-Length (corked when small, direct when large);
  * - `GET /text/<n>`: `end('hello <n>')`, a string (the cached-head path);
  * - `GET /stream/<parts>/<size>/<seed>`: the payload in `parts` `res.write` calls a turn apart (chunked);
- * - `POST /echo`: the request body back.
+ * - `POST /echo`: the request body back;
+ * - `GET /throw/sync` and `/throw/async`: the handler throws (the server answers 500 and closes).
  */
 export async function app(req: ServerRequest, res: ServerResponse): Promise<void> {
   const [, kind, a, b, c] = req.target.split('/');
   if (kind === 'fixed') return res.end(payload(Number(b), Number(a)));
   if (kind === 'text') return res.end(`hello ${a}`);
   if (kind === 'echo') return res.end(await req.body());
+  if (kind === 'throw') {
+    if (a === 'async') await new Promise((r) => setImmediate(r));
+    throw new Error(`thrown by ${req.target}`);
+  }
   if (kind === 'stream') {
     const parts = Number(a);
     const size = Number(b);
@@ -190,15 +195,28 @@ export class RawPeer {
     return Buffer.concat(this.chunks);
   }
 
-  /** Waits until `cond` holds or the socket closed, at most `ms`. */
-  async until(cond: (p: RawPeer) => boolean, ms = 10_000): Promise<void> {
+  /**
+   * Waits until `cond` holds or the socket closed, at most `ms`, and (with `idleMs`) at most that
+   * long after the last byte arrived: a server that stopped sending is not waited for to the end.
+   */
+  async until(cond: (p: RawPeer) => boolean, ms = 10_000, idleMs = Infinity): Promise<void> {
     const end = Date.now() + ms;
-    while (!cond(this) && !this.closed && Date.now() < end) await sleep(2);
+    let seen = this.received;
+    let quietSince = Date.now();
+    while (!cond(this) && !this.closed && Date.now() < end) {
+      await sleep(2);
+      if (this.received !== seen) {
+        seen = this.received;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince > idleMs) return;
+    }
   }
 
   /** Waits for the close (at most `ms`). */
   async closedWithin(ms = 10_000): Promise<boolean> {
-    await Promise.race([this.done, sleep(ms)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.done, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
     return this.closed;
   }
 
