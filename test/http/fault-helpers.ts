@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { readdirSync } from 'node:fs';
+import fc from 'fast-check';
 import type { Client } from '../../src/http/client/index.js';
 import type { Loop } from '../../src/loop/loop.js';
 import { forEachTransport } from '../../src/net/stream-transport.js';
@@ -352,3 +353,13 @@ export function httpGet(port: number, path: string, agent: http.Agent | false, b
     req.end(body);
   });
 }
+
+// ---- generators of the property suites -------------------------------------------------------
+
+/** true about once in `n` draws. */
+export const rarely = (n: number): fc.Arbitrary<boolean> =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+
+/** A body: mostly small (up to 300 bytes), sometimes up to `max`, of `payload` bytes. */
+export const bodyBytes = (max: number): fc.Arbitrary<Buffer> =>
+  fc.oneof({ weight: 3, arbitrary: fc.nat({ max: 300 }) }, { weight: 1, arbitrary: fc.nat({ max }) }).chain((n) => fc.nat().map((s) => payload(s, n)));

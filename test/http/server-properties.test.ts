@@ -13,7 +13,9 @@ import { createLoop, type Loop } from '../../src/loop/loop.js';
 import { serve, type HttpServer } from '../../src/http/server.js';
 import { trackFds } from '../net/helpers.js';
 import { splitAt } from './collect.js';
-import { app, backToBaseline, bodyOf, expectedBody, payload, RawPeer, responses, sleep, stableBaseline, type Baseline } from './fault-helpers.js';
+import {
+  app, backToBaseline, bodyBytes, bodyOf, expectedBody, RawPeer, rarely, responses, sleep, stableBaseline, type Baseline,
+} from './fault-helpers.js';
 
 const numRuns = Number(process.env.EVLOOP_PROP_RUNS ?? 100);
 const seed = process.env.EVLOOP_PROP_SEED === undefined ? undefined : Number(process.env.EVLOOP_PROP_SEED);
@@ -35,14 +37,6 @@ const MALFORMED = [
   'GET / HTTP/1.1\r\nHost: x\r\n Folded: v\r\n\r\n',
 ];
 
-const bodyBytes = fc.oneof(
-  { weight: 3, arbitrary: fc.nat({ max: 300 }) },
-  { weight: 1, arbitrary: fc.nat({ max: 20_000 }) },
-).chain((n) => fc.nat().map((s) => payload(s, n)));
-
-/** true about once in `n` draws. */
-const rarely = (n: number) => fc.oneof({ weight: n - 1, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
-
 const route = fc.oneof(
   { weight: 3, arbitrary: fc.nat({ max: 99 }).map((n) => `/text/${n}`) },
   { weight: 3, arbitrary: fc.tuple(fc.oneof(fc.nat({ max: 200 }), fc.nat({ max: 70_000 })), fc.nat({ max: 999 })).map(([n, s]) => `/fixed/${n}/${s}`) },
@@ -55,7 +49,7 @@ const okReq: fc.Arbitrary<Req> = fc.oneof(
     // HTTP/1.0 has no chunked coding: its streamed body would end with the connection
     .map((r) => ({ kind: 'ok' as const, ...r, v10: r.v10 && !r.path.startsWith('/stream'), body: null, chunks: null })),
   fc.record({
-    method: fc.constantFrom('POST', 'PUT'), body: bodyBytes, chunked: fc.boolean(), cuts: fc.array(fc.nat({ max: 20_000 }), { maxLength: 4 }),
+    method: fc.constantFrom('POST', 'PUT'), body: bodyBytes(20_000), chunked: fc.boolean(), cuts: fc.array(fc.nat({ max: 20_000 }), { maxLength: 4 }),
     close: rarely(8),
   }).map((r) => ({ kind: 'ok' as const, method: r.method, path: '/echo', body: r.body, chunks: r.chunked ? r.cuts : null, close: r.close, v10: false, keepAlive10: false })),
 );
