@@ -28,6 +28,7 @@ const MALFORMED = [
   'HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n',
   'HTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n',
+  'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
   'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nab',
   'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
   'HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 0\r\n\r\n',

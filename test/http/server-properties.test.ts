@@ -35,6 +35,8 @@ const MALFORMED = [
   'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\nab',
   'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
   'GET / HTTP/1.1\r\nHost: x\r\n Folded: v\r\n\r\n',
+  'GET /text/1 HTTP/1.1\r\n\r\n', // no Host (RFC 9112 §3.2)
+  'GET /text/1 HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
 ];
 
 const route = fc.oneof(
