@@ -8,7 +8,8 @@
 // a malformed one fails its request with a coded error (never a hang) and the connection is not
 // reused; connections are reused exactly when the responses allow it; no exception escapes; fds,
 // watchers and handles are back to baseline.
-// EVLOOP_PROP_RUNS sets the number of runs (default 100); EVLOOP_PROP_SEED replays a failure's seed.
+// EVLOOP_PROP_RUNS sets the number of runs (default 100); EVLOOP_PROP_SEED (and
+// EVLOOP_PROP_PATH) replay the seed (and path) a failure prints.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +23,8 @@ import { backToBaseline, bodyBytes, payload, rarely, sleep, stableBaseline, type
 
 const numRuns = Number(process.env.EVLOOP_PROP_RUNS ?? 100);
 const seed = process.env.EVLOOP_PROP_SEED === undefined ? undefined : Number(process.env.EVLOOP_PROP_SEED);
+/** With the seed, the failure's path replays its shrunk counterexample at once. */
+const path = seed === undefined ? undefined : process.env.EVLOOP_PROP_PATH;
 
 /** Responses the client must refuse (each fails its request, none may hang it). */
 const MALFORMED = [
@@ -278,7 +281,7 @@ describe('HTTP client properties', () => {
         await backToBaseline(loop, base, 'after the exchanges');
       }),
       // a failure is reported with its seed within the time limit, shrunk as far as it got
-      { numRuns, seed, timeout: 30_000, interruptAfterTimeLimit: 45_000, markInterruptAsFailure: true },
+      { numRuns, seed, path, timeout: 30_000, interruptAfterTimeLimit: 45_000, markInterruptAsFailure: true },
     );
     t.diagnostic(`${stats.runs} runs, ${stats.requests} requests, ${stats.malformed} malformed responses`);
   });

@@ -5,7 +5,8 @@
 // is answered exactly once, in order, byte for byte; a malformed one gets a 4xx and a close
 // without touching the other connections; nothing after a closing request is answered; handler
 // errors are counted; no exception escapes; fds, loop watchers and handles are back to baseline.
-// EVLOOP_PROP_RUNS sets the number of runs (default 100); EVLOOP_PROP_SEED replays a failure's seed.
+// EVLOOP_PROP_RUNS sets the number of runs (default 100); EVLOOP_PROP_SEED (and
+// EVLOOP_PROP_PATH) replay the seed (and path) a failure prints.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -19,6 +20,8 @@ import {
 
 const numRuns = Number(process.env.EVLOOP_PROP_RUNS ?? 100);
 const seed = process.env.EVLOOP_PROP_SEED === undefined ? undefined : Number(process.env.EVLOOP_PROP_SEED);
+/** With the seed, the failure's path replays its shrunk counterexample at once. */
+const path = seed === undefined ? undefined : process.env.EVLOOP_PROP_PATH;
 
 /** One request of a conversation: well-formed (what the app answers is known) or malformed. */
 type Req =
@@ -219,7 +222,7 @@ describe('HTTP server properties', () => {
         await backToBaseline(loop, base, 'after the conversations');
       }),
       // a failure is reported with its seed within the time limit, shrunk as far as it got
-      { numRuns, seed, timeout: 30_000, interruptAfterTimeLimit: 45_000, markInterruptAsFailure: true },
+      { numRuns, seed, path, timeout: 30_000, interruptAfterTimeLimit: 45_000, markInterruptAsFailure: true },
     );
     t.diagnostic(`${stats.runs} runs, ${stats.requests} requests sent, ${answeredTotal} answered`);
   });
