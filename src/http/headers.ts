@@ -92,9 +92,85 @@ export function headerFlag(name: string, value: string): number {
   }
 }
 
+/** Content-Length and Transfer-Encoding: at most one of them, once, in a response. */
+export const H_FRAMING = H_CONTENT_LENGTH | H_TRANSFER_ENCODING;
+
+/**
+ * Checks a response field as checkHeader does, and the value of a framing field: a Content-Length
+ * must be a decimal number, a Transfer-Encoding must end in `chunked` and apply it once
+ * (RFC 9112 §6.1: the server frames a response with chunked only). Returns its flag (H_*).
+ */
+export function fieldFlag(name: string, value: string): number {
+  checkHeader(name, value);
+  const f = headerFlag(name, value);
+  if (f === H_CONTENT_LENGTH) parseContentLength(value);
+  else if (f === H_TRANSFER_ENCODING) checkTransferEncoding(value);
+  return f;
+}
+
+/**
+ * Throws ERR_HTTP_INVALID_HEADER unless the last transfer coding of `value` is `chunked` (case-
+ * insensitive, no parameters) and no earlier one is: any other final coding would leave the
+ * message without a length the server can give it, and chunked applied twice is forbidden
+ * (RFC 9112 §6.1). Empty list elements are skipped (RFC 9110 §5.6.1).
+ */
+export function checkTransferEncoding(value: string): void {
+  let chunked = 0;
+  let last = '';
+  for (const part of value.split(',')) {
+    const coding = part.trim().toLowerCase();
+    if (coding === '') continue;
+    last = coding;
+    if (coding === 'chunked') chunked++;
+  }
+  if (last === 'chunked' && chunked === 1) return;
+  throw httpError(
+    HTTP_SERVER_CODES.INVALID_HEADER,
+    `invalid response Transfer-Encoding ${JSON.stringify(value)}: the server frames a response with chunked only, so chunked must be the final coding, applied once (RFC 9112 §6.1)`,
+  );
+}
+
+/** The error for a second framing field (two Content-Lengths, two Transfer-Encodings, or one of each). */
+export function framingConflict(): Error {
+  return httpError(
+    HTTP_SERVER_CODES.FRAMING_CONFLICT,
+    'a response has one Content-Length or one Transfer-Encoding field, never two of them (RFC 9112 §6.2, RFC 9110 §5.3, §8.6)',
+  );
+}
+
+/** The fields of a HeaderInit, in order, and what their flags (H_*) add up to. */
+export interface CheckedFields {
+  names: string[];
+  values: string[];
+  flags: number;
+  /** The Content-Length given, or -1. */
+  contentLength: number;
+}
+
+/**
+ * Checks each field of `init` with {@link fieldFlag}; ERR_HTTP_FRAMING_CONFLICT if more than one
+ * of them is a framing field (Content-Length with Transfer-Encoding, or two of either).
+ */
+export function checkFields(init: HeaderInit): CheckedFields {
+  const out: CheckedFields = { names: [], values: [], flags: 0, contentLength: -1 };
+  forEachHeader(init, (name, value) => {
+    const f = fieldFlag(name, value);
+    if ((f & H_FRAMING) !== 0) {
+      if ((out.flags & H_FRAMING) !== 0) throw framingConflict();
+      if (f === H_CONTENT_LENGTH) out.contentLength = Number(value);
+    }
+    out.flags |= f;
+    out.names.push(name);
+    out.values.push(value);
+  });
+  return out;
+}
+
 /**
  * A header block validated and serialized once: pass it to `res.writeHead(status, prepared)` or
  * `res.end(body, prepared)` and its bytes are copied as they are, without a per-response check.
+ * Throws as `setHeader` does (ERR_HTTP_INVALID_HEADER), and ERR_HTTP_FRAMING_CONFLICT for a block
+ * with more than one framing field (Content-Length with Transfer-Encoding, or two of either).
  *
  * @example
  * const TEXT = prepareHeaders({ 'Content-Type': 'text/plain' });
@@ -109,24 +185,25 @@ export class PreparedHeaders {
   readonly contentLength: number;
   /** The fields as [name, value] pairs (for `res.getHeader`). */
   readonly fields: readonly (readonly [string, string])[];
+  /** @internal the field names, lower-cased: the block replaces fields of these names set before. */
+  readonly lowerNames: readonly string[];
 
   constructor(init: HeaderInit) {
+    const { names, values, flags, contentLength } = checkFields(init);
     let text = '';
-    let flags = 0;
-    let cl = -1;
     const fields: [string, string][] = [];
-    forEachHeader(init, (name, value) => {
-      checkHeader(name, value);
-      const f = headerFlag(name, value);
-      if (f === H_CONTENT_LENGTH) cl = parseContentLength(value);
-      flags |= f;
-      text += `${name}: ${value}\r\n`;
-      fields.push([name, value]);
-    });
+    const lowerNames: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      text += `${names[i]}: ${values[i]}\r\n`;
+      fields.push([names[i]!, values[i]!]);
+      const lower = names[i]!.toLowerCase();
+      if (!lowerNames.includes(lower)) lowerNames.push(lower);
+    }
     this.text = text;
     this.flags = flags;
-    this.contentLength = cl;
+    this.contentLength = contentLength;
     this.fields = fields;
+    this.lowerNames = lowerNames;
     Object.freeze(this);
   }
 }

@@ -5,8 +5,8 @@
  * while the transport is above its high-water mark and `await res.drain()` waits for room).
  */
 import {
-  checkHeader, forEachHeader, H_CONNECTION_CLOSE, H_CONTENT_LENGTH, H_DATE, H_TRANSFER_ENCODING, headerFlag, parseContentLength,
-  PreparedHeaders, type HeaderInit, type HeaderValue,
+  checkFields, checkHeader, fieldFlag, framingConflict, H_CONNECTION_CLOSE, H_CONTENT_LENGTH, H_DATE, H_FRAMING, H_TRANSFER_ENCODING,
+  headerFlag, parseContentLength, PreparedHeaders, type HeaderInit, type HeaderValue,
 } from './headers.js';
 import { writeBytes, writeLatin1, writeShared, writeUtf8, type OutputSink } from './output.js';
 import { httpError, HTTP_SERVER_CODES } from './server-errors.js';
@@ -37,9 +37,6 @@ export const R_HEAD = 1; // a HEAD request: no body bytes
 export const R_HTTP10 = 2; // an HTTP/1.0 request: no chunked coding
 export const R_KEEP_ALIVE = 4; // the request allows another one after it
 export const R_CONNECT = 8; // a CONNECT request: a 2xx to it carries no framing fields
-
-/** Content-Length and Transfer-Encoding: never both in one response (RFC 9112 §6.2). */
-const H_FRAMING = H_CONTENT_LENGTH | H_TRANSFER_ENCODING;
 
 type Body = string | Uint8Array;
 
@@ -113,32 +110,42 @@ export class ServerResponse {
   }
 
   /**
-   * Sets a header, replacing any of the same name (case-insensitive). Arrays send one field each.
-   * Throws, and replaces nothing: ERR_HTTP_INVALID_HEADER for a name that is not a token, a value
-   * with a character outside HTAB, 0x20–0x7E, 0x80–0xFF, or a Content-Length that is not a
-   * decimal number; ERR_HTTP_FRAMING_CONFLICT for a Content-Length on a response that has a
-   * Transfer-Encoding, or the reverse (RFC 9112 §6.2: never both).
+   * Sets a header, replacing any field of the same name set before (case-insensitive; a prepared
+   * block's fields stay). Arrays send one field each. Throws, and replaces nothing:
+   * ERR_HTTP_INVALID_HEADER for a name that is not a token, a value with a character outside
+   * HTAB, 0x20–0x7E, 0x80–0xFF, a Content-Length that is not a decimal number, or a
+   * Transfer-Encoding whose final coding is not `chunked` (or that applies it twice: the server
+   * frames with chunked only, RFC 9112 §6.1); ERR_HTTP_FRAMING_CONFLICT when the response would
+   * carry two framing fields (RFC 9112 §6.2, RFC 9110 §5.3): a Content-Length next to a
+   * Transfer-Encoding or the reverse, an array of two, or one next to a prepared block's.
    */
   setHeader(name: string, value: HeaderValue): this {
     this.#assertOpen();
     if (typeof value === 'number') value = String(value);
     if (typeof value === 'string') {
-      const f = this.#check(name, value); // before removing: a refused value leaves the old one in place
+      const f = this.#check(name, value, 1); // before removing: a refused value leaves the old one in place
       this.removeHeader(name);
       this.#store(name, value, f);
     } else if (Array.isArray(value)) {
       let f = 0;
-      for (const v of value as readonly string[]) f = this.#check(name, v);
+      for (const v of value as readonly string[]) f = fieldFlag(name, v);
+      if (value.length > 0) this.#check(name, value[0]!, value.length); // the values first: a bad one is ERR_HTTP_INVALID_HEADER
       this.removeHeader(name);
       for (const v of value as readonly string[]) this.#store(name, v, f);
     } else checkHeader(name, value as unknown as string); // not a string: throws the typed error
     return this;
   }
 
-  /** Adds a header field without replacing others of the same name (Set-Cookie); throws as setHeader does. */
+  /**
+   * Adds a header field without replacing others of the same name (Set-Cookie); throws as
+   * setHeader does, and ERR_HTTP_FRAMING_CONFLICT for a Content-Length or Transfer-Encoding on a
+   * response that already has one of them (never two framing fields: use setHeader to replace).
+   */
   appendHeader(name: string, value: string): this {
     this.#assertOpen();
-    this.#add(name, value);
+    const f = fieldFlag(name, value);
+    if ((f & H_FRAMING) !== 0 && (this.#flags & H_FRAMING) !== 0) throw framingConflict();
+    this.#store(name, value, f);
     return this;
   }
 
@@ -177,6 +184,15 @@ export class ServerResponse {
 
   /**
    * Sets the status and (optionally) headers; the head goes out with the first write/end.
+   *
+   * As in Node, the headers given here replace the fields of the same names set before with
+   * setHeader/appendHeader (case-insensitive; all the values given here are kept), so
+   * `setHeader('Content-Length', '5')` then `writeHead(200, { 'Content-Length': '3' })` sends one
+   * `Content-Length: 3`. A prepared block replaces an earlier prepared block wholesale, framing
+   * included. Checked as setHeader does, before anything changes: on a throw the status and the
+   * headers stay as they were. A Content-Length or Transfer-Encoding next to a prepared block's,
+   * or two framing fields given at once, throw ERR_HTTP_FRAMING_CONFLICT.
+   *
    * A PreparedHeaders block is sent as it is (see prepareHeaders), except for the framing fields
    * a status forbids: 1xx, 204, 205 and a 2xx to CONNECT never carry the handler's
    * Content-Length or Transfer-Encoding (a 205 gets `Content-Length: 0`), an HTTP/1.0 request
@@ -189,9 +205,9 @@ export class ServerResponse {
     this.#assertOpen();
     if (!isValidStatus(status)) throw httpError(HTTP_SERVER_CODES.INVALID_STATUS, `invalid status code ${String(status)}`);
     if (status < 200 && (this.#req & R_HTTP10) !== 0) return this;
-    this.statusCode = status;
     if (headers instanceof PreparedHeaders) this.#setPrepared(headers);
-    else if (headers !== undefined) forEachHeader(headers, (n, v) => this.#add(n, v));
+    else if (headers !== undefined) this.#setFields(headers);
+    this.statusCode = status;
     return this;
   }
 
@@ -219,7 +235,8 @@ export class ServerResponse {
   /**
    * Ends the response, with an optional last piece of body. On a fresh response this is the fast
    * path: one head with Content-Length, body appended, no chunking. `headers` (prepared) are
-   * added to the head.
+   * added to the head as by `writeHead(statusCode, headers)`: they replace the fields of the same
+   * names set before, and an earlier prepared block.
    */
   end(body?: Body, headers?: PreparedHeaders): void {
     if (this.#state === S_ENDED) throw httpError(HTTP_SERVER_CODES.RESPONSE_ENDED, 'end() called twice');
@@ -279,19 +296,49 @@ export class ServerResponse {
     if (this.#state !== S_OPEN) throw httpError(HTTP_SERVER_CODES.HEADERS_SENT, 'the headers were already sent');
   }
 
-  #add(name: string, value: string): void {
-    this.#store(name, value, this.#check(name, value));
+  /**
+   * Throws unless `count` fields of this name and value may replace those of the name set before
+   * (see setHeader); returns the field's flag (H_*).
+   */
+  #check(name: string, value: string, count: number): number {
+    const f = fieldFlag(name, value);
+    // a framing field replaces its own name's fields only: any other framing field that stays
+    // (the other name, or a prepared block's) would make two
+    if ((f & H_FRAMING) !== 0 && (count > 1 || (((this.#flags & ~f) | (this.#prepared?.flags ?? 0)) & H_FRAMING) !== 0)) throw framingConflict();
+    return f;
   }
 
-  /** Throws unless the field may be set (see setHeader); returns its framing flag (H_*). */
-  #check(name: string, value: string): number {
-    checkHeader(name, value);
-    const f = headerFlag(name, value);
-    if ((f & H_FRAMING) !== 0) {
-      if (f === H_CONTENT_LENGTH) parseContentLength(value);
-      if (((f | this.#flags) & H_FRAMING) === H_FRAMING) throw framingConflict();
+  /** writeHead's fields: all checked, then they replace the fields of their names (Node's writeHead). */
+  #setFields(init: HeaderInit): void {
+    const { names, values, flags, contentLength: cl } = checkFields(init);
+    const framing = flags & H_FRAMING;
+    if (framing !== 0 && (((this.#flags & ~framing) | (this.#prepared?.flags ?? 0)) & H_FRAMING) !== 0) throw framingConflict();
+    if (this.#names === null) {
+      // nothing set before (the usual writeHead): the checked fields are the response's
+      this.#names = names;
+      this.#values = values;
+    } else {
+      if (this.#removeNamed(names.map((n) => n.toLowerCase()))) this.#recomputeFlags();
+      this.#names.push(...names);
+      this.#values!.push(...values);
     }
-    return f;
+    this.#flags |= flags;
+    if (cl >= 0) this.#contentLength = cl;
+  }
+
+  /** Removes the fields whose lower-cased name is in `lower`; true if any was. */
+  #removeNamed(lower: readonly string[]): boolean {
+    const names = this.#names!;
+    const values = this.#values!;
+    let removed = false;
+    for (let i = names.length - 1; i >= 0; i--) {
+      if (lower.includes(names[i]!.toLowerCase())) {
+        names.splice(i, 1);
+        values.splice(i, 1);
+        removed = true;
+      }
+    }
+    return removed;
   }
 
   /** Adds a field that passed #check, `f` its framing flag. */
@@ -302,11 +349,26 @@ export class ServerResponse {
     (this.#values ??= []).push(value);
   }
 
+  /** A prepared block replaces the earlier one and the fields of its names (see writeHead). */
   #setPrepared(p: PreparedHeaders): void {
-    if (((p.flags | this.#flags) & H_FRAMING) === H_FRAMING) throw framingConflict();
+    const names = this.#names;
+    if (names === null) {
+      // the hot path (end(body, prepared) on a fresh response): the block is all there is
+      this.#prepared = p;
+      this.#flags = p.flags;
+      this.#contentLength = p.contentLength;
+      return;
+    }
+    if ((p.flags & H_FRAMING) !== 0) {
+      // a framing field that stays (not of the block's names) would be the second one
+      const values = this.#values!;
+      for (let i = 0; i < names.length; i++) {
+        if ((headerFlag(names[i]!, values[i]!) & H_FRAMING) !== 0 && !p.lowerNames.includes(names[i]!.toLowerCase())) throw framingConflict();
+      }
+    }
+    this.#removeNamed(p.lowerNames);
     this.#prepared = p;
-    this.#flags |= p.flags;
-    if (p.contentLength >= 0) this.#contentLength = p.contentLength;
+    this.#recomputeFlags();
   }
 
   #recomputeFlags(): void {
@@ -471,10 +533,6 @@ export class ServerResponse {
     else writeBytes(owner, chunk);
     if (this.#chunked) writeLatin1(owner, '\r\n');
   }
-}
-
-function framingConflict(): Error {
-  return httpError(HTTP_SERVER_CODES.FRAMING_CONFLICT, 'a response has Content-Length or Transfer-Encoding, never both (RFC 9112 §6.2)');
 }
 
 /** The lines of a prepared block without the framing fields in `strip` (rare: a status that forbids them). */

@@ -73,4 +73,22 @@ describe('prepareHeaders', () => {
     assert.throws(() => prepareHeaders({ 'X(': 'v' }), { code: 'ERR_HTTP_INVALID_HEADER' });
     assert.equal(prepareHeaders({ 'Content-Type': 'text/plain', 'X-N': 5 as unknown as string }).text, 'Content-Type: text/plain\r\nX-N: 5\r\n');
   });
+
+  it('refuses, when prepared, a block that would frame a response twice: Content-Length with Transfer-Encoding, or two of either, throws ERR_HTTP_FRAMING_CONFLICT', () => {
+    assert.throws(() => prepareHeaders({ 'Content-Length': '3', 'Transfer-Encoding': 'chunked' }), { code: 'ERR_HTTP_FRAMING_CONFLICT' });
+    assert.throws(() => prepareHeaders([['transfer-encoding', 'chunked'], ['content-length', '3']]), { code: 'ERR_HTTP_FRAMING_CONFLICT' });
+    assert.throws(() => prepareHeaders([['Content-Length', '3'], ['content-length', '3']]), { code: 'ERR_HTTP_FRAMING_CONFLICT' });
+    assert.throws(() => prepareHeaders({ 'Content-Length': ['3', '3'] }), { code: 'ERR_HTTP_FRAMING_CONFLICT' });
+    assert.throws(() => prepareHeaders([['Transfer-Encoding', 'gzip, chunked'], ['Transfer-Encoding', 'chunked']]), { code: 'ERR_HTTP_FRAMING_CONFLICT' });
+    assert.equal(prepareHeaders({ 'Content-Length': '3', 'X-A': 'a' }).contentLength, 3);
+  });
+
+  it('refuses a Transfer-Encoding whose final coding is not chunked, or with chunked twice (ERR_HTTP_INVALID_HEADER): the server frames only with chunked', () => {
+    for (const te of ['gzip', 'chunked, gzip', 'chunked, chunked', 'chunked;x=1', '', ' , ']) {
+      assert.throws(() => prepareHeaders({ 'Transfer-Encoding': te }), { code: 'ERR_HTTP_INVALID_HEADER' }, JSON.stringify(te));
+    }
+    for (const te of ['chunked', 'CHUNKED', 'gzip, chunked', 'gzip,chunked', ', chunked', 'gzip ,\tchunked ']) {
+      assert.equal(prepareHeaders({ 'Transfer-Encoding': te }).text, `Transfer-Encoding: ${te}\r\n`, JSON.stringify(te));
+    }
+  });
 });

@@ -170,7 +170,8 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
 
   it('§6.2 a handler cannot set both Content-Length and Transfer-Encoding: the second throws ERR_HTTP_FRAMING_CONFLICT, the first alone goes out', async () => {
     const codes: Record<string, string | undefined> = {};
-    const BOTH = prepareHeaders({ 'Content-Length': '3', 'Transfer-Encoding': 'chunked' });
+    const TE = prepareHeaders({ 'Transfer-Encoding': 'chunked' });
+    codes.prepareBoth = codeOf(() => prepareHeaders({ 'Content-Length': '3', 'Transfer-Encoding': 'chunked' }));
     const handler = (req: ServerRequest, res: ServerResponse): void => {
       if (req.path === '/cl') {
         res.setHeader('Content-Length', '3');
@@ -182,7 +183,9 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
         codes.writeHead = codeOf(() => res.writeHead(200, { 'Content-Length': '3' }));
         res.end('abc');
       } else {
-        codes.prepared = codeOf(() => res.end('abc', BOTH));
+        res.setHeader('Content-Length', '3');
+        codes.prepared = codeOf(() => res.end('abc', TE));
+        res.removeHeader('Content-Length');
         res.writeHead(500).end();
       }
     };
@@ -201,7 +204,113 @@ describe('RFC 9112 (HTTP/1.1) server requirements', () => {
       assert.deepEqual(errors, []);
     });
     assert.deepEqual(codes, {
-      setHeader: 'ERR_HTTP_FRAMING_CONFLICT', appendHeader: 'ERR_HTTP_FRAMING_CONFLICT', writeHead: 'ERR_HTTP_FRAMING_CONFLICT', prepared: 'ERR_HTTP_FRAMING_CONFLICT',
+      prepareBoth: 'ERR_HTTP_FRAMING_CONFLICT', setHeader: 'ERR_HTTP_FRAMING_CONFLICT', appendHeader: 'ERR_HTTP_FRAMING_CONFLICT', writeHead: 'ERR_HTTP_FRAMING_CONFLICT', prepared: 'ERR_HTTP_FRAMING_CONFLICT',
+    });
+  });
+
+  it('§6.2 / RFC 9110 §5.3 at most one Content-Length field: writeHead\'s (fields or prepared) and end(body, prepared) replace the one set before; a second appendHeader, a list of two, or one next to a prepared one throws ERR_HTTP_FRAMING_CONFLICT', async () => {
+    const codes: Record<string, string | undefined> = {};
+    const CL3 = prepareHeaders({ 'Content-Length': '3' });
+    const handler = (req: ServerRequest, res: ServerResponse): void => {
+      if (req.path === '/append') {
+        res.setHeader('Content-Length', '3');
+        codes.append = codeOf(() => res.appendHeader('content-length', '3'));
+      } else if (req.path === '/append-te') {
+        res.setHeader('Transfer-Encoding', 'chunked');
+        codes.appendTe = codeOf(() => res.appendHeader('Transfer-Encoding', 'chunked'));
+      } else if (req.path === '/write-head') {
+        res.setHeader('Content-Length', '5');
+        res.writeHead(200, { 'content-length': '3' });
+      } else if (req.path === '/write-head-prepared') {
+        res.appendHeader('Content-Length', '5');
+        res.writeHead(200, CL3);
+      } else if (req.path === '/end-prepared') {
+        res.setHeader('Content-Length', '5');
+        return res.end('abc', CL3);
+      } else if (req.path === '/lists') {
+        codes.setArray = codeOf(() => res.setHeader('Content-Length', ['3', '3']));
+        codes.writeHeadPairs = codeOf(() => res.writeHead(200, [['Content-Length', '3'], ['Content-Length', '3']]));
+        codes.writeHeadArray = codeOf(() => res.writeHead(200, { 'Content-Length': ['3', '3'], 'X-Not-Set': 'x' }));
+        res.writeHead(200, CL3);
+        codes.setNextToPrepared = codeOf(() => res.setHeader('Content-Length', '3'));
+        codes.writeHeadNextToPrepared = codeOf(() => res.writeHead(200, { 'Content-Length': '3' }));
+      }
+      res.end('abc');
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      for (const path of ['/append', '/write-head', '/write-head-prepared', '/end-prepared', '/end-prepared', '/lists']) {
+        const r = await raw(port, [GET(path) + GET('/')], { until: (t) => statuses(t).length === 2 && t.endsWith('abc') });
+        const { head, rest } = split(r.text);
+        assert.match(head, /^HTTP\/1\.1 200 /, path);
+        assert.deepEqual(head.match(/content-length: \d+/gi)?.map((f) => f.toLowerCase()), ['content-length: 3'], `${path}: one Content-Length field`);
+        assert.doesNotMatch(head, /X-Not-Set|Connection: close/i, path);
+        assert.match(rest, /^abcHTTP\/1\.1 200 /, `${path}: the next response follows the body`);
+      }
+      const te = split((await raw(port, [GET('/append-te')], { until: (t) => t.endsWith('0\r\n\r\n') })).text);
+      assert.deepEqual(te.head.match(/transfer-encoding: \w+/gi), ['Transfer-Encoding: chunked']);
+      assert.equal(te.rest, '3\r\nabc\r\n0\r\n\r\n');
+      assert.deepEqual(errors, []);
+    });
+    assert.deepEqual(codes, {
+      append: 'ERR_HTTP_FRAMING_CONFLICT', appendTe: 'ERR_HTTP_FRAMING_CONFLICT', setArray: 'ERR_HTTP_FRAMING_CONFLICT', writeHeadPairs: 'ERR_HTTP_FRAMING_CONFLICT',
+      writeHeadArray: 'ERR_HTTP_FRAMING_CONFLICT', setNextToPrepared: 'ERR_HTTP_FRAMING_CONFLICT', writeHeadNextToPrepared: 'ERR_HTTP_FRAMING_CONFLICT',
+    });
+  });
+
+  it('§6.2 a later prepared block replaces the earlier one with its framing: a Transfer-Encoding or Content-Length block followed by end(body, another block) is framed by the last block alone', async () => {
+    const TE = prepareHeaders({ 'Transfer-Encoding': 'chunked' });
+    const CL5 = prepareHeaders({ 'Content-Length': '5' });
+    const TEXT = prepareHeaders({ 'Content-Type': 'text/plain' });
+    const handler = (req: ServerRequest, res: ServerResponse): void => {
+      res.writeHead(200, req.path === '/te-then-text' ? TE : CL5);
+      res.end('abc', req.path === '/cl-then-te' ? TE : TEXT);
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      for (const path of ['/te-then-text', '/cl-then-text', '/te-then-text', '/cl-then-te']) {
+        const chunked = path === '/cl-then-te';
+        const r = await raw(port, [GET(path) + GET('/cl-then-text')], { until: (t) => statuses(t).length === 2 && t.endsWith('abc') });
+        const { head, rest } = split(r.text);
+        assert.match(head, /^HTTP\/1\.1 200 /, path);
+        assert.doesNotMatch(head, /Connection: close/i, path);
+        if (chunked) {
+          assert.doesNotMatch(head, /Content-Length/i, path);
+          assert.match(head, /\r\nTransfer-Encoding: chunked\r\n/, path);
+          assert.match(rest, /^3\r\nabc\r\n0\r\n\r\nHTTP\/1\.1 200 /, path);
+        } else {
+          assert.doesNotMatch(head, /Transfer-Encoding/i, path);
+          assert.deepEqual(head.match(/content-length: \d+/gi), ['Content-Length: 3'], path);
+          assert.match(rest, /^abcHTTP\/1\.1 200 /, path);
+        }
+      }
+      assert.deepEqual(errors, []);
+    });
+  });
+
+  it('§6.1 chunked is the final transfer coding of a response, applied once: a handler Transfer-Encoding of gzip, "chunked, gzip" or "chunked, chunked" throws ERR_HTTP_INVALID_HEADER and is not set; "gzip, chunked" goes out chunk-coded', async () => {
+    const codes: Record<string, string | undefined> = {};
+    codes.prepared = codeOf(() => prepareHeaders({ 'Transfer-Encoding': 'gzip' }));
+    const handler = (req: ServerRequest, res: ServerResponse): void => {
+      if (req.path === '/refused') {
+        codes.setHeader = codeOf(() => res.setHeader('Transfer-Encoding', 'gzip'));
+        codes.appendHeader = codeOf(() => res.appendHeader('Transfer-Encoding', 'chunked, gzip'));
+        codes.writeHead = codeOf(() => res.writeHead(200, { 'Transfer-Encoding': 'chunked, chunked' }));
+        codes.parameter = codeOf(() => res.setHeader('Transfer-Encoding', 'gzip, chunked;x=1'));
+      } else res.setHeader('Transfer-Encoding', 'gzip, Chunked');
+      res.end('abc');
+    };
+    await withServer(handler, {}, async ({ port, errors }) => {
+      const refused = split((await raw(port, [GET('/refused')], { until: (t) => t.endsWith('abc') })).text);
+      assert.doesNotMatch(refused.head, /Transfer-Encoding|gzip/i);
+      assert.match(refused.head, /\r\nContent-Length: 3\r\n/);
+      assert.equal(refused.rest, 'abc');
+      const gzip = split((await raw(port, [GET('/gzip')], { until: (t) => t.endsWith('0\r\n\r\n') })).text);
+      assert.match(gzip.head, /\r\nTransfer-Encoding: gzip, Chunked\r\n/);
+      assert.doesNotMatch(gzip.head, /Content-Length/i);
+      assert.equal(gzip.rest, '3\r\nabc\r\n0\r\n\r\n', 'the body is chunk-coded, as the header says');
+      assert.deepEqual(errors, []);
+    });
+    assert.deepEqual(codes, {
+      prepared: 'ERR_HTTP_INVALID_HEADER', setHeader: 'ERR_HTTP_INVALID_HEADER', appendHeader: 'ERR_HTTP_INVALID_HEADER', writeHead: 'ERR_HTTP_INVALID_HEADER', parameter: 'ERR_HTTP_INVALID_HEADER',
     });
   });
 
