@@ -11,7 +11,7 @@ export const HTTP_SERVER_CODES = {
   RESPONSE_ENDED: 'ERR_HTTP_RESPONSE_ENDED',
   /** The connection closed before the body was read or the response written. */
   CONNECTION_CLOSED: 'ERR_HTTP_CONNECTION_CLOSED',
-  /** A header name that is not a token, or a value with a character outside HTAB, 0x20–0x7E, 0x80–0xFF (Node's rule). */
+  /** A header name that is not a token, a value with a character outside HTAB, 0x20–0x7E, 0x80–0xFF (Node's rule), a Content-Length that is not a number, or a Transfer-Encoding not ending in chunked. */
   INVALID_HEADER: 'ERR_HTTP_INVALID_HEADER',
   /** A status code outside 100–999. */
   INVALID_STATUS: 'ERR_HTTP_INVALID_STATUS',
@@ -19,7 +19,7 @@ export const HTTP_SERVER_CODES = {
   BODY_CONSUMED: 'ERR_HTTP_BODY_CONSUMED',
   /** The request body was cut off (malformed, too large or timed out). */
   BODY_ABORTED: 'ERR_HTTP_BODY_ABORTED',
-  /** Content-Length and Transfer-Encoding set on one response (RFC 9112 §6.2: never both). */
+  /** A second framing field on one response: Content-Length with Transfer-Encoding (RFC 9112 §6.2), or two of either (RFC 9110 §5.3). */
   FRAMING_CONFLICT: 'ERR_HTTP_FRAMING_CONFLICT',
   /** More (or fewer) body bytes than the Content-Length the handler set. */
   CONTENT_LENGTH_MISMATCH: 'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
