@@ -2,10 +2,16 @@
  * Listening stream sockets (TCP over IPv4/IPv6, unix path and abstract) and their accept loop.
  *
  * Accept: accept4 until EAGAIN, at most `maxAcceptsPerEvent` per readiness event so one busy
- * listener cannot starve the turn. On EMFILE/ENFILE/ENOBUFS/ENOMEM the listener stops watching
- * (level-triggered polling would otherwise report it ready forever: a 100% CPU spin) and retries
- * on a timer with exponential backoff (10 ms … 1 s); it resumes at once when one of its own
- * connections closes and frees an fd.
+ * listener cannot starve the turn. An error that belongs to one pending connection (ECONNABORTED,
+ * EPROTO and the other network errors accept(2) hands over) skips it. Any other failure (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM, EPERM, ETIMEDOUT, anything unexpected) is reported once per run and
+ * the listener stops watching (level-triggered polling would otherwise report it ready forever:
+ * a 100% CPU spin), retrying on a timer with exponential backoff (10 ms … 1 s); it resumes at
+ * once when one of its own connections closes and frees an fd. The server never stops serving
+ * because accept failed.
+ *
+ * Past `maxConnections` open connections a new one is accepted and closed at once: the client
+ * gets a prompt EOF instead of waiting in a backlog that fills while fds run out.
  */
 import { unlinkSync } from 'node:fs';
 import { EvloopError } from '../errors.js';
@@ -14,8 +20,8 @@ import { getDefaultLoop, type Loop } from '../loop/loop.js';
 import type { TimerHandle } from '../loop/timer.js';
 import { READABLE } from '../poller/poller.js';
 import {
-  accept, bind, close as closeFd, E, listen, localAddress, setNoDelay, setReuseAddr, setReusePort, setV6Only, socket, SysError,
-  type SocketAddress,
+  accept, bind, chmod, close as closeFd, E, listen, localAddress, openFileLimit, setNoDelay, setReuseAddr, setReusePort, setV6Only,
+  socket, SysError, type SocketAddress,
 } from '../sys/index.js';
 import { NET_CODES } from './errors.js';
 import type { AnyProtocol, ProtocolFactory } from './protocol.js';
@@ -43,13 +49,42 @@ export interface ServerOptions {
   loop?: Loop;
   /** Connections accepted per readiness event at most. Default 128. */
   maxAcceptsPerEvent?: number;
+  /**
+   * Open connections at most (Infinity: no cap). Past it a new connection is accepted and closed
+   * at once, counted in `stats().rejected`. Default `defaultMaxConnections()`: the open-file
+   * limit minus a reserve of 128 fds, so the cap is met before EMFILE is.
+   *
+   * @example createServer(factory, { port: 8080, maxConnections: 10_000 })
+   */
+  maxConnections?: number;
+  /**
+   * Permission bits of a unix socket file (e.g. 0o660: owner and group may connect). Applied
+   * after bind and before listen, so no client connects before the mode holds. Default: the
+   * umask's. Only with a `path` that is not abstract.
+   *
+   * @example createServer(factory, { path: '/run/app.sock', mode: 0o660 })
+   */
+  mode?: number;
+  /**
+   * Where this server's errors go: an accept() failure, a protocol factory or protocol callback
+   * that threw. Default: the loop's `onError` when it has one, else logged with console.error —
+   * an error in one connection never takes the process down.
+   */
+  onError?: (err: unknown, what: string) => void;
 }
 
 /** Counters of a server's accept loop. */
 export interface ServerStats {
+  /** Connections accepted and handed to a protocol. */
   accepted: number;
-  /** Times accepting was paused for lack of fds or memory. */
+  /** Connections accepted and closed at once because `maxConnections` were open. */
+  rejected: number;
+  /** Failed accept() calls (EAGAIN aside), skipped or backed off from. */
+  acceptErrors: number;
+  /** Times accepting was paused (and retried after a backoff) after a failed accept(). */
   acceptPauses: number;
+  /** Errors reported through the server's error sink (see `onError`). */
+  errors: number;
   /** Readiness events handled by the accept loop. */
   acceptEvents: number;
   connections: number;
@@ -57,8 +92,29 @@ export interface ServerStats {
 
 const MIN_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 1000;
-const RETRYABLE_ACCEPT = new Set([E.EINTR, E.ECONNABORTED, E.ENETDOWN, E.ENOPROTOOPT, E.EHOSTDOWN, E.EHOSTUNREACH, E.EOPNOTSUPP, E.ENETUNREACH]);
-const RESOURCE_ACCEPT = new Set([E.EMFILE, E.ENFILE, E.ENOBUFS, E.ENOMEM]);
+/**
+ * Failures of one pending connection, not of the listener: accept(2) hands over the new socket's
+ * pending network error (the man page's list for TCP/IP, plus ECONNABORTED and EINTR). The next
+ * connection may be fine, so accepting goes on at once.
+ */
+const CONNECTION_ACCEPT_ERRORS = new Set([
+  E.EINTR, E.ECONNABORTED, E.EPROTO, E.ENONET, E.ENETDOWN, E.ENOPROTOOPT, E.EHOSTDOWN, E.EHOSTUNREACH, E.EOPNOTSUPP, E.ENETUNREACH,
+]);
+/** fds kept free beside the connection cap: the loop's own, files, outgoing connections, the accept that rejects. */
+const FD_RESERVE = 128;
+
+/**
+ * The default `maxConnections`: RLIMIT_NOFILE's soft limit minus 128 reserved fds (at least 1;
+ * Infinity when the limit is unlimited). Node raises its soft limit to the hard one at start, so
+ * this is usually tens of thousands or more; a fixed cap (nginx's 512 per worker) would refuse
+ * loads the machine can carry, while the fd limit is the ceiling that actually bites.
+ *
+ * @example defaultMaxConnections() // 19872 with `ulimit -n 20000`
+ */
+export function defaultMaxConnections(): number {
+  const { soft } = openFileLimit();
+  return soft === Infinity ? Infinity : Math.max(1, soft - FD_RESERVE);
+}
 
 /**
  * A listening socket that makes one protocol per accepted connection.
@@ -83,8 +139,9 @@ export class Server implements TransportOwner {
   #closed = false;
   #listening: Promise<SocketAddress> | null = null;
   #ref = true;
-  #stats = { accepted: 0, acceptPauses: 0, acceptEvents: 0 };
+  #stats = { accepted: 0, rejected: 0, acceptErrors: 0, acceptPauses: 0, errors: 0, acceptEvents: 0 };
   #maxAccepts: number;
+  #maxConnections: number;
   #noDelay: boolean;
   #tcp: boolean;
 
@@ -96,6 +153,24 @@ export class Server implements TransportOwner {
     this.#maxAccepts = options.maxAcceptsPerEvent ?? 128;
     this.#noDelay = options.noDelay ?? true;
     this.#tcp = options.path === undefined;
+    const max = options.maxConnections ?? defaultMaxConnections();
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 0))) {
+      throw new EvloopError('ERR_INVALID_ARG', `maxConnections must be an integer >= 0 or Infinity, got ${String(max)}`);
+    }
+    this.#maxConnections = max;
+    const mode = options.mode;
+    if (mode !== undefined) {
+      if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new EvloopError('ERR_INVALID_ARG', `mode must be permission bits 0..0o777, got ${String(mode)}`);
+      const p = options.path;
+      if (p === undefined || p.length === 0 || p.charCodeAt(0) === 0) {
+        throw new EvloopError('ERR_INVALID_ARG', 'mode applies to a unix socket path (not TCP, not an abstract name)');
+      }
+    }
+  }
+
+  /** Open connections at most; past it new ones are closed at once. */
+  get maxConnections(): number {
+    return this.#maxConnections;
   }
 
   /**
@@ -114,6 +189,7 @@ export class Server implements TransportOwner {
     else addr = (await resolveHost(o.host ?? '0.0.0.0', o.port ?? 0))[0]!;
     if (this.#closed) throw new EvloopError('ERR_SERVER_CLOSED', 'the server was closed before it listened');
     const fd = socket(addr.family, 'stream');
+    let bound = false;
     try {
       if (addr.family !== 'unix') {
         if (o.reuseAddress ?? true) setReuseAddr(fd);
@@ -121,12 +197,15 @@ export class Server implements TransportOwner {
       }
       if (o.reusePort) setReusePort(fd);
       bind(fd, addr);
+      bound = true;
+      if (o.mode !== undefined) chmod(o.path!, o.mode); // before listen: connecting is refused until then
       listen(fd, o.backlog ?? 511);
       this.#address = localAddress(fd);
       this.#watcher = this.loop.watch(fd, READABLE, this.#onReadable);
       if (!this.#ref) this.#watcher.unref();
     } catch (err) {
       closeFd(fd);
+      if (bound) this.#unlinkPath();
       this.#address = null;
       throw err;
     }
@@ -182,13 +261,17 @@ export class Server implements TransportOwner {
     if (this.#fd >= 0) {
       closeFd(this.#fd);
       this.#fd = -1;
-      const p = this.#options.path;
-      if (p !== undefined && p.length > 0 && p.charCodeAt(0) !== 0) {
-        try {
-          unlinkSync(p);
-        } catch {
-          // already removed by someone else: nothing to clean up
-        }
+      this.#unlinkPath();
+    }
+  }
+
+  #unlinkPath(): void {
+    const p = this.#options.path;
+    if (p !== undefined && p.length > 0 && p.charCodeAt(0) !== 0) {
+      try {
+        unlinkSync(p);
+      } catch {
+        // already removed by someone else: nothing to clean up
       }
     }
   }
@@ -208,6 +291,31 @@ export class Server implements TransportOwner {
     if (this.#paused) this.#resumeAccepting();
   }
 
+  /**
+   * @internal The error sink of the accept loop and of every connection (TransportOwner): the
+   * `onError` option, else the loop's onError, else console.error. Never throws.
+   */
+  reportError(err: unknown, what: string): void {
+    this.#stats.errors++;
+    const handler = this.#options.onError;
+    if (handler !== undefined) {
+      try {
+        handler(err, what);
+        return;
+      } catch (inner) {
+        err = inner; // a failing handler must not hide the failure
+      }
+    }
+    if (this.loop.onError !== undefined) return this.loop.reportError(err, what);
+    console.error(`evloop server ${this.#describe()}: ${what} failed:`, err);
+  }
+
+  #describe(): string {
+    const a = this.#address;
+    if (a === null) return '(not listening)';
+    return a.family === 'unix' ? JSON.stringify(a.path) : `${a.address}:${a.port}`;
+  }
+
   #onReadable = (): void => {
     this.#stats.acceptEvents++;
     const lfd = this.#fd;
@@ -215,16 +323,23 @@ export class Server implements TransportOwner {
       const fd = accept(lfd);
       if (fd >= 0) {
         this.#backoff = 0;
+        if (this.#connections >= this.#maxConnections) {
+          closeFd(fd); // at the cap: a prompt EOF for the client, and the backlog keeps moving
+          this.#stats.rejected++;
+          continue;
+        }
         this.#stats.accepted++;
         this.#onConnection(fd);
         continue;
       }
       const errno = -fd;
       if (errno === E.EAGAIN) return;
-      if (RETRYABLE_ACCEPT.has(errno)) continue;
-      if (RESOURCE_ACCEPT.has(errno)) return this.#pauseAccepting();
-      this.loop.reportError(new SysError(errno, 'accept'), 'accept');
-      return;
+      this.#stats.acceptErrors++;
+      if (CONNECTION_ACCEPT_ERRORS.has(errno)) continue;
+      // the first failure of a run is reported; retries after the backoff are only counted, so a
+      // server starved of fds logs once, not once per retry
+      if (this.#backoff === 0) this.reportError(new SysError(errno, 'accept', `(server ${this.#describe()} keeps serving and retries)`), 'accept');
+      return this.#pauseAccepting();
     }
   };
 
@@ -236,7 +351,7 @@ export class Server implements TransportOwner {
       t = new SocketTransport(this.loop, fd, protocol, { tcp: this.#tcp, owner: this });
     } catch (err) {
       closeFd(fd);
-      this.loop.reportError(err, 'protocol factory');
+      this.reportError(err, 'protocol factory');
       return;
     }
     this.#connections++;
@@ -244,7 +359,7 @@ export class Server implements TransportOwner {
       t.start(); // closes the fd itself if it cannot watch it
     } catch (err) {
       this.#connections--;
-      this.loop.reportError(err, 'accept');
+      this.reportError(err, 'accept');
     }
   }
 

@@ -59,6 +59,8 @@ const F_UNREF = 256; // unref() called: the connection does not keep the loop al
 /** Who wants to know when a transport is gone (the server counting its connections). */
 export interface TransportOwner {
   transportClosed(t: SocketTransport): void;
+  /** Where a protocol callback's exception goes instead of the loop (a server's error sink). */
+  reportError?(err: unknown, what: string): void;
 }
 
 export interface SocketTransportOptions {
@@ -424,7 +426,9 @@ export class SocketTransport implements Transport {
   #protocolFailed(err: unknown): void {
     const e = err instanceof Error ? err : new EvloopError('ERR_PROTOCOL', String(err));
     this.abort(e);
-    this.#loop.reportError(err, 'protocol callback');
+    const o = this.#owner;
+    if (o?.reportError !== undefined) o.reportError(err, 'protocol callback');
+    else this.#loop.reportError(err, 'protocol callback');
   }
 
   #destroy(err: Error | undefined): void {
@@ -440,7 +444,15 @@ export class SocketTransport implements Transport {
     byFd[fd] = undefined;
     closeFd(fd);
     this.#owner?.transportClosed(this);
-    this.#loop.callSoon(() => this.#protocol.connectionLost(err));
+    this.#loop.callSoon(() => this.#connectionLost(err));
+  }
+
+  #connectionLost(err: Error | undefined): void {
+    try {
+      this.#protocol.connectionLost(err);
+    } catch (e) {
+      this.#protocolFailed(e); // the fd is gone already: this only reports
+    }
   }
 
   /** Interest follows state: READABLE while reading (not paused, no EOF, not closing), WRITABLE while the queue is non-empty. */
