@@ -66,6 +66,13 @@ export interface HttpServerOptions {
    * else console.error. Never re-thrown: a failing handler does not take the server down.
    */
   onError?: (err: unknown, req: ServerRequest | null) => void;
+  /**
+   * Open connections at most; past it a new connection is accepted and closed at once (counted
+   * in `stats().rejected`). Default: the open-file limit minus 128 (see net's `maxConnections`).
+   */
+  maxConnections?: number;
+  /** Permission bits of the unix socket file at `path` (e.g. 0o660). Default: the umask's. */
+  mode?: number;
 }
 
 /** Counters of a server. */
@@ -73,6 +80,8 @@ export interface HttpServerStats {
   requests: number;
   connections: number;
   accepted: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  rejected: number;
   handlerErrors: number;
 }
 
@@ -134,6 +143,8 @@ export class HttpServer implements ConnectionHost {
       path: options.path,
       reusePort: options.reusePort,
       backlog: options.backlog,
+      maxConnections: options.maxConnections,
+      mode: options.mode,
       loop: this.loop,
     });
   }
@@ -160,7 +171,8 @@ export class HttpServer implements ConnectionHost {
   }
 
   stats(): HttpServerStats {
-    return { ...this.#stats, connections: this.#conns.size, accepted: this.#net.stats().accepted };
+    const net = this.#net.stats();
+    return { ...this.#stats, connections: this.#conns.size, accepted: net.accepted, rejected: net.rejected };
   }
 
   /**

@@ -413,3 +413,25 @@ describe('HTTP server', () => {
     });
   });
 });
+
+describe('HTTP server connection cap', () => {
+  it('closes a connection past maxConnections at once, unanswered, counts it in stats().rejected, and serves again below the cap', async () => {
+    await withServer(hello, { maxConnections: 1 }, async ({ port, server }) => {
+      const held = await open(port);
+      let got = '';
+      held.on('data', (d: Buffer) => (got += d.toString()));
+      held.write(GET());
+      for (let i = 0; i < 2000 && !got.endsWith('Hello, World!'); i++) await tick(5);
+      assert.ok(got.endsWith('Hello, World!'), 'the held connection is served');
+      const over = await raw(port, [GET()], { timeoutMs: 10_000 });
+      assert.deepEqual({ text: over.text, closed: over.closed }, { text: '', closed: true }, 'closed at once without an answer');
+      assert.equal(server.stats().rejected, 1);
+      assert.equal(server.stats().accepted, 1);
+      held.destroy();
+      for (let i = 0; i < 2000 && server.connections > 0; i++) await tick(5);
+      assert.equal(server.connections, 0, 'the held connection closed');
+      const again = await raw(port, [GET()], { until: (t) => t.endsWith('Hello, World!'), timeoutMs: 10_000 });
+      assert.match(again.text, /^HTTP\/1\.1 200 OK\r\n/);
+    });
+  });
+});
