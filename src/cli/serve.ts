@@ -3,6 +3,7 @@
  * the demo HTTP server (GET / → Hello, World!, POST /echo, GET /stats). Prints its address,
  * runs until SIGINT/SIGTERM, then closes gracefully. With --workers N > 1 it runs N worker
  * processes sharing the port with SO_REUSEPORT; the signal is passed on and no worker is left.
+ * An error in one connection or callback is logged to stderr; it never ends the server.
  */
 import { serveCluster } from '../http/cluster.js';
 import { createDemoHandler } from '../http/demo-app.js';
@@ -45,7 +46,8 @@ export async function runServe(opts: ServeOptions = {}): Promise<number> {
     await cluster.close();
     return 0;
   }
-  const loop = createLoop({ poller });
+  // a callback that throws (a timer, a connection) is logged, never an uncaught exception that ends the server
+  const loop = createLoop({ poller, onError: (err, what) => console.error(`evloop serve: ${what} failed:`, err) });
   let server: HttpServer | null = null;
   const handler = createDemoHandler(() => ({ loop: loop.stats(), server: server?.stats() }));
   server = new HttpServer(handler, { host, port, loop });

@@ -27,7 +27,8 @@ export type HandlerFactory = (ctx: { stats: () => Record<string, unknown>; worke
 const config = JSON.parse(process.env.EVLOOP_HTTP_WORKER ?? 'null') as WorkerConfig | null;
 if (config === null) throw new Error('cluster-worker: EVLOOP_HTTP_WORKER is not set');
 
-const loop = createLoop({ poller: config.poller ?? 'auto' });
+// a callback that throws is logged, never an uncaught exception that ends the worker
+const loop = createLoop({ poller: config.poller ?? 'auto', onError: (err, what) => console.error(`evloop worker ${config.index}: ${what} failed:`, err) });
 let server: HttpServer | null = null;
 const mod = (await import(config.module)) as { createHandler: HandlerFactory };
 const handler = await mod.createHandler({
