@@ -17,6 +17,7 @@ export const NET_CODES = {
   CANCELLED: 'ERR_CANCELLED',
   NOT_LISTENING: 'ERR_SERVER_NOT_LISTENING',
   CONCURRENT_READ: 'ERR_CONCURRENT_READ',
+  SEND_QUEUE_FULL: 'ERR_SEND_QUEUE_FULL',
 } as const;
 
 /** Writing to (or ending) a transport that is closing or closed. */
