@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { getDefaultLoop } from '../../src/loop/loop.js';
+import type { FaultPlan, FaultStep } from '../../src/sys/index.js';
 import type { Protocol, Transport } from '../../src/net/protocol.js';
 import { fdCount } from '../helpers/fds.js';
 
@@ -150,3 +151,31 @@ export function sha256(): ReturnType<typeof createHash> {
   return createHash('sha256');
 }
 
+/**
+ * A send side whose kernel buffer is "full" on demand: send/sendto/writev on one fd fail with
+ * EAGAIN (a fault plan for withFaults) except for what the test lets through, so queue sizes are
+ * exact. Other fds pass untouched.
+ *
+ * @example
+ * const gate = sendGate(() => t.fd);
+ * await withFaults(gate.plan, async () => { ...; gate.allowBytes(1200); ... });
+ */
+export function sendGate(fd: () => number): { allowCalls(n: number): void; allowBytes(n: number): void; plan: FaultPlan } {
+  let calls = 0;
+  let bytes = 0;
+  const schedule = (_call: number, args: readonly unknown[]): FaultStep => {
+    if (args[0] !== fd()) return 'pass';
+    if (calls > 0) { calls--; return 'pass'; }
+    if (bytes === 0) return 'EAGAIN';
+    const n = bytes;
+    bytes = 0;
+    return { short: n };
+  };
+  return {
+    /** The next `n` calls on the fd reach the kernel whole (datagrams: never cut one short). */
+    allowCalls(n: number) { calls += n; },
+    /** The next call on the fd moves up to `n` bytes (streams); later ones get EAGAIN again. */
+    allowBytes(n: number) { bytes = n; },
+    plan: { send: schedule, sendto: schedule, writev: schedule },
+  };
+}

@@ -87,6 +87,7 @@ test('the reader pauses its transport above twice the limit and resumes at the l
   assert.equal(flow.resumed, 0, 'still above the limit');
   await r.read(60);
   assert.equal(flow.resumed, 1, 'resumed at or below the limit');
+  assert.equal(r.bufferedAmount, 90, 'resumed with bytes still buffered, not only once empty');
 });
 
 test('a connection error is raised after the buffered bytes are read', async () => {

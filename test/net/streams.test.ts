@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { EchoProtocol } from '../../src/net/echo.js';
 import { createServer } from '../../src/net/server.js';
 import { openConnection, openUnixConnection, startServer } from '../../src/net/streams.js';
+import type { SocketTransport } from '../../src/net/stream-transport.js';
 import { withFaults } from '../../src/sys/index.js';
-import { fillRandom, nodeConnect, sha256, sleep, trackFds, waitFor } from './helpers.js';
+import { fillRandom, nodeConnect, sendGate, sha256, sleep, trackFds, waitFor } from './helpers.js';
 
 test('openConnection gives a reader and writer that talk to an echo server', async () => {
   const done = await trackFds();
@@ -189,6 +190,68 @@ test('1 GiB of random data echoes through a slow reader with a matching checksum
     assert.ok(peak - rss0 < 200 * 2 ** 20, `memory stayed bounded (peak grew by ${((peak - rss0) / 2 ** 20).toFixed(0)} MiB)`);
   } finally {
     clearInterval(sampler);
+    writer.close();
+    server.close();
+  }
+  await done();
+});
+
+test('openConnection honours highWaterMark and lowWaterMark: drain() waits above high and resolves at low, not at empty', async () => {
+  const done = await trackFds();
+  const server = createServer(() => new EchoProtocol(), { host: '127.0.0.1', port: 0 });
+  const { port } = (await server.listen()) as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port, { highWaterMark: 1000, lowWaterMark: 600 });
+  const t = writer.transport as SocketTransport;
+  try {
+    assert.deepEqual(t.writeBufferLimits, { high: 1000, low: 600 });
+    const data = Buffer.allocUnsafe(2400);
+    fillRandom(data, 7);
+    const gate = sendGate(() => t.fd);
+    await withFaults(gate.plan, async () => {
+      for (let i = 0; i < data.length; i += 600) writer.write(data.subarray(i, i + 600));
+      assert.equal(t.bufferedAmount, 2400, 'the kernel took nothing');
+      let drained = false;
+      const d = writer.drain().then(() => (drained = true));
+      await sleep(20);
+      assert.equal(drained, false, 'drain() waits with 2400 bytes queued over a 1000-byte high-water mark');
+      gate.allowBytes(1200);
+      await waitFor(() => t.bufferedAmount === 1200, '1200 bytes sent');
+      await sleep(20);
+      assert.equal(drained, false, 'drain() still waits at 1200 bytes, above the 600-byte low-water mark');
+      gate.allowBytes(600);
+      await waitFor(() => drained, 'drain() at the low-water mark');
+      assert.equal(t.bufferedAmount, 600, 'drain() resolved at the low-water mark with bytes still queued');
+      gate.allowBytes(600);
+      await d;
+    });
+    assert.ok((await reader.readExactly(data.length)).equals(data), 'every byte came back, in order');
+  } finally {
+    writer.close();
+    server.close();
+  }
+  await done();
+});
+
+test('a stream reader pauses its socket above twice its limit and resumes once reads bring it to the limit, with bytes still buffered', async () => {
+  const done = await trackFds();
+  const big = Buffer.alloc(512 * 1024, 0x61);
+  const server = await startServer(async (_reader, writer) => {
+    writer.write(big);
+    await writer.drain();
+    await writer.closed().catch(() => {});
+  }, { host: '127.0.0.1', port: 0 });
+  const { port } = server.address() as { port: number };
+  const { reader, writer } = await openConnection('127.0.0.1', port, { limit: 1000 });
+  try {
+    await waitFor(() => !writer.transport.isReading, 'the reader paused its transport');
+    const buffered = reader.bufferedAmount;
+    assert.ok(buffered > 2000, `paused above 2 × limit (${buffered} bytes buffered)`);
+    await reader.read(buffered - 1001);
+    assert.equal(writer.transport.isReading, false, 'still paused at 1001 bytes, above the limit');
+    await reader.read(1);
+    assert.equal(reader.bufferedAmount, 1000);
+    assert.equal(writer.transport.isReading, true, 'reading resumed at the limit, 1000 bytes still buffered');
+  } finally {
     writer.close();
     server.close();
   }

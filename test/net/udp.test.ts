@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
 import { createDatagramEndpoint, type DatagramProtocol, type DatagramTransport } from '../../src/net/udp.js';
-import { withFaults, type FaultStep, type SocketAddress } from '../../src/sys/index.js';
+import { withFaults, type SocketAddress } from '../../src/sys/index.js';
 import { requireIPv6 } from '../helpers/requires.js';
-import { sleep, trackFds, waitFor } from './helpers.js';
+import { sendGate, sleep, trackFds, waitFor } from './helpers.js';
 
 class Inbox implements DatagramProtocol {
   t!: DatagramTransport;
@@ -89,20 +89,6 @@ test('UDP over IPv6 ::1 works when available', async (t) => {
   tb.close();
 });
 
-/** sendto on one fd fails with EAGAIN (the kernel's send buffer "full") except for calls let through. */
-function sendGate(fd: () => number) {
-  let allowed = 0;
-  return {
-    /** Lets `n` more sendto calls on the fd reach the kernel. */
-    allow(n: number) { allowed += n; },
-    schedule: (_call: number, args: readonly unknown[]): FaultStep => {
-      if (args[0] !== fd()) return 'pass';
-      if (allowed > 0) { allowed--; return 'pass'; }
-      return 'EAGAIN';
-    },
-  };
-}
-
 class FlowInbox extends Inbox {
   flow: string[] = [];
   pauseWriting() { this.flow.push(`pause@${this.t.bufferedAmount}`); }
@@ -121,21 +107,21 @@ test('a UDP send queue pauses its protocol above the high-water mark and resumes
   try {
     assert.deepEqual(t.writeBufferLimits, { high: 1000, low: 600, max: 65536 });
     const gate = sendGate(() => t.fd);
-    await withFaults({ sendto: gate.schedule, send: gate.schedule }, async () => {
+    await withFaults(gate.plan, async () => {
       for (const tag of ['d1', 'd2', 'd3', 'd4']) t.send(tag + 'x'.repeat(598)); // 600 bytes each
       assert.equal(t.bufferedAmount, 2400, 'the kernel took nothing: all queued');
       assert.deepEqual(p.flow, ['pause@1200'], 'paused once, when the queue passed 1000 bytes');
       let drained = false;
       const d = t.drain().then(() => (drained = true));
-      gate.allow(2);
+      gate.allowCalls(2);
       await waitFor(() => t.bufferedAmount === 1200, 'two datagrams sent');
       await sleep(20);
       assert.equal(drained, false, 'drain() still waits at 1200 bytes (above the low-water mark)');
-      gate.allow(1);
+      gate.allowCalls(1);
       await waitFor(() => drained, 'drain() at the low-water mark');
       assert.equal(t.bufferedAmount, 600, 'drain() resolved with one datagram still queued');
       assert.deepEqual(p.flow, ['pause@1200', 'resume@600'], 'resumed at 600 bytes, not at 0');
-      gate.allow(10);
+      gate.allowCalls(10);
       await waitFor(() => t.bufferedAmount === 0, 'the queue empty');
       await d;
     });
@@ -156,7 +142,7 @@ test('a send past maxQueuedBytes throws ERR_SEND_QUEUE_FULL and queues nothing; 
   const to = t.localAddress; // to itself: the datagrams would come back to datagramReceived
   try {
     const gate = sendGate(() => t.fd);
-    await withFaults({ sendto: gate.schedule }, async () => {
+    await withFaults(gate.plan, async () => {
       t.send(Buffer.alloc(900), to);
       t.send(Buffer.alloc(900), to);
       assert.throws(() => t.send(Buffer.alloc(300), to), { code: 'ERR_SEND_QUEUE_FULL' });
