@@ -3,7 +3,6 @@
  * StreamReader and tracks write flow control for a StreamWriter. Nothing subclasses the
  * transport; the fast protocol path stays as it is and streams cost only their own objects.
  */
-import type { Loop } from '../loop/loop.js';
 import { connect, connectUnix, type ConnectOptions } from './connect.js';
 import type { Protocol, Transport } from './protocol.js';
 import { Server, type ServerOptions } from './server.js';
@@ -137,7 +136,7 @@ export type StreamHandler = (reader: StreamReader, writer: StreamWriter) => Prom
 /**
  * Starts a stream server: `handler(reader, writer)` runs for each connection. When the handler
  * returns (or throws) the connection is closed; an error it throws that is not the connection's
- * own goes to the loop's error handler.
+ * own goes to the server's error sink (`onError`, else the loop's, else console.error).
  *
  * @example
  * const server = await startServer(async (reader, writer) => {
@@ -145,7 +144,7 @@ export type StreamHandler = (reader: StreamReader, writer: StreamWriter) => Prom
  * }, { host: '127.0.0.1', port: 7000 });
  */
 export async function startServer(handler: StreamHandler, options: ServerOptions & StreamOptions = {}): Promise<Server> {
-  const run = (s: Stream, loop: Loop) => {
+  const run = (s: Stream) => {
     let result: Promise<void> | void;
     try {
       result = handler(s.reader, s.writer);
@@ -158,11 +157,11 @@ export async function startServer(handler: StreamHandler, options: ServerOptions
       },
       (err: unknown) => {
         if (!s.writer.isClosing) s.writer.transport.abort();
-        if (!isConnectionError(err)) loop.reportError(err, 'stream handler');
+        if (!isConnectionError(err)) server.reportError(err, 'stream handler');
       },
     );
   };
-  const server: Server = new Server(() => new StreamReaderProtocol(options, (s) => run(s, server.loop)), options);
+  const server: Server = new Server(() => new StreamReaderProtocol(options, run), options);
   try {
     await server.listen();
   } catch (err) {

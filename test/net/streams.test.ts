@@ -257,3 +257,29 @@ test('a stream reader pauses its socket above twice its limit and resumes once r
   }
   await done();
 });
+
+test('an error a stream handler throws goes to the server\'s onError; a connection error does not', async () => {
+  const done = await trackFds();
+  const reported: { message: string; what: string }[] = [];
+  const server = await startServer(async (reader) => {
+    const line = String(await reader.readLine());
+    if (line.startsWith('bug')) throw new Error('handler bug');
+    await reader.readExactly(100); // the client goes away first: ERR_INCOMPLETE_READ, the connection's own
+  }, { host: '127.0.0.1', port: 0, onError: (err, what) => reported.push({ message: (err as Error).message, what }) });
+  const { port } = server.address() as { port: number };
+  try {
+    for (const first of ['bug\n', 'fine\n']) {
+      const { reader, writer } = await openConnection('127.0.0.1', port);
+      writer.write(first);
+      writer.end();
+      assert.equal((await reader.read()).length, 0, 'the server closed the connection');
+      writer.close();
+      await writer.closed().catch(() => {});
+    }
+    await waitFor(() => server.connections === 0, 'both connections closed');
+    assert.deepEqual(reported, [{ message: 'handler bug', what: 'stream handler' }]);
+  } finally {
+    server.close();
+  }
+  await done();
+});
