@@ -1,7 +1,7 @@
 /** evloop networking: transports/protocols, TCP/unix servers and clients, UDP, streams. */
 export type { Protocol, BufferedProtocol, AnyProtocol, ProtocolFactory, Transport } from './protocol.js';
 export { SocketTransport, type SocketTransportOptions } from './stream-transport.js';
-export { Server, createServer, startListening, type ServerOptions, type ServerStats } from './server.js';
+export { Server, createServer, startListening, defaultMaxConnections, type ServerOptions, type ServerStats } from './server.js';
 export { connect, connectUnix, type ConnectOptions } from './connect.js';
 export { createDatagramEndpoint, DatagramTransport, type DatagramProtocol, type DatagramEndpointOptions } from './udp.js';
 export { StreamReader } from './stream-reader.js';
