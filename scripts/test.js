@@ -24,7 +24,7 @@ if (files.length === 0) {
   console.error(`no test file matches ${filters.join(' ')}`);
   process.exit(2);
 }
-const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+const build = spawnSync('npm', ['run', '--silent', 'build:js'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const r = spawnSync(
   process.execPath,

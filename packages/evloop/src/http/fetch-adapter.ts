@@ -54,7 +54,7 @@ export function webUrl(req: ServerRequest, scheme = 'http'): string {
 }
 
 /**
- * Builds the Web Request of a native request (URL: {@link webUrl}). Throws the `TypeError` of
+ * Builds the Web Request of a native request (URL: `webUrl`). Throws the `TypeError` of
  * `new Request` when the WHATWG URL parser refuses a host RFC 3986 allows (`999.1.1.1`,
  * `a%2Fb`, `[v1.x]`); `fetchHandler` answers those 400.
  */
