@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { LabResults } from './runner.js';
-import { verdictWord } from './runner.js';
+import { verdictWord, type LabResults } from './results.js';
 
 let chartJs: string | undefined;
 

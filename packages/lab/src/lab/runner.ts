@@ -7,40 +7,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EvloopError } from 'evloop';
 import { childPids, CleanupRegistry } from './cleanup.js';
-import type { Experiment, ExperimentResult, LabContext } from './experiment.js';
-import { describeMachine, type MachineInfo } from './machine.js';
+import type { Experiment, LabContext } from './experiment.js';
+import { describeMachine } from './machine.js';
 import { assertPortFree, assertTools } from './preflight.js';
 import { createProgressDisplay } from './progress.js';
 import { renderReport } from './report-html.js';
+import { verdictWord, type ExperimentRecord, type LabResults } from './results.js';
 import { renderTerminal } from './terminal.js';
 
-export type ExperimentStatus = 'ok' | 'failed' | 'aborted';
-
-/** One experiment's entry in results.json. */
-export interface ExperimentRecord extends Partial<ExperimentResult> {
-  number?: number;
-  name: string;
-  title: string;
-  claim: string;
-  status: ExperimentStatus;
-  durationMs: number;
-  error?: string;
-}
-
-/** results.json. */
-export interface LabResults {
-  lab: 'evloop';
-  quick: boolean;
-  startedAt: string;
-  durationMs: number;
-  machine: MachineInfo;
-  /** True when Ctrl-C stopped the run: the experiments listed are those that ran (or were cut). */
-  aborted: boolean;
-  experiments: ExperimentRecord[];
-  verdicts: { name: string; holds: boolean | 'partly' | null; text: string }[];
-  /** What the lab left behind after its own cleanup (all empty after a clean run). */
-  leftovers: { disposers: string[]; children: number[]; disposeFailures: string[] };
-}
+export type { ExperimentRecord, ExperimentStatus, LabResults } from './results.js';
+export { verdictWord } from './results.js';
 
 export interface RunOptions {
   experiments: { experiment: Experiment; number?: number }[];
@@ -177,8 +153,4 @@ export function writeReport(dir: string, results: LabResults): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, 'report.html'), renderReport(results));
-}
-
-export function verdictWord(holds: boolean | 'partly' | null | undefined): string {
-  return holds === true ? 'claim holds' : holds === 'partly' ? 'claim partly holds' : holds === false ? 'claim does NOT hold' : 'no verdict';
 }

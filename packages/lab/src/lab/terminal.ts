@@ -1,6 +1,6 @@
 /** The terminal summary: per experiment its claim, verdict and tables (cli-table3). */
 import Table from 'cli-table3';
-import type { LabResults } from './runner.js';
+import type { LabResults } from './results.js';
 
 export function renderTerminal(results: LabResults): string {
   const out: string[] = [];
