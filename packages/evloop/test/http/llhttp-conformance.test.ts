@@ -12,7 +12,7 @@ import { missing } from '../helpers/requires.js';
 import { collect, everyByte, type Collected } from './collect.js';
 import { readVectorFile, type VectorCase, type VectorMessage } from './llhttp-vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const vectorDir = path.resolve(repoRoot, '../shared/conformance/llhttp');
 
 /**

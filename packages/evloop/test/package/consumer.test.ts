@@ -30,6 +30,9 @@ async function duBytes(path: string): Promise<number> {
   return total;
 }
 
+// npm pack + install + tsc take tens of seconds on a loaded 2-core machine: above the suite's 120 s default.
+const SLOW = { timeout: 600_000 };
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'evloop-consumer-'));
   const { stdout } = await run(NPM, ['pack', PACKAGE, '--json', '--pack-destination', dir], { cwd: dir, maxBuffer: 64 << 20 });
@@ -47,13 +50,13 @@ before(async () => {
   await run(NPM, ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeout: 300_000 });
   const size = await duBytes(join(dir, 'node_modules'));
   console.log(`tarball: ${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KiB packed, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked; install: ${(size / 1048576).toFixed(1)} MiB in node_modules`);
-});
+}, SLOW);
 
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('a plain .mjs under plain node imports evloop, serves one request and fetches it', async () => {
+test('a plain .mjs under plain node imports evloop, serves one request and fetches it', SLOW, async () => {
   await writeFile(join(dir, 'app.mjs'), `
     const t0 = performance.now();
     const { serve } = await import('evloop');
@@ -71,7 +74,7 @@ test('a plain .mjs under plain node imports evloop, serves one request and fetch
   console.log(`import('evloop') took ${out.importMs.toFixed(0)} ms under ${process.version}`);
 });
 
-test('a strict TypeScript consumer compiles against the shipped types and runs', async () => {
+test('a strict TypeScript consumer compiles against the shipped types and runs', SLOW, async () => {
   await writeFile(join(dir, 'consumer.ts'), `
     import { serve, createLoop, EvloopError, type HttpServer } from 'evloop';
     import { HttpParser } from 'evloop/http';
@@ -104,7 +107,7 @@ test('a strict TypeScript consumer compiles against the shipped types and runs',
   assert.deepEqual(JSON.parse(stdout.trim()), { status: 200, body: 'GET /typed', kinds: 'function,number,function,function' });
 });
 
-test('the installed dependency tree is evloop and koffi alone', async () => {
+test('the installed dependency tree is evloop and koffi alone', SLOW, async () => {
   const { stdout } = await run(NPM, ['ls', '--all', '--json'], { cwd: dir });
   interface Node { dependencies?: Record<string, Node> }
   const names: string[] = [];
