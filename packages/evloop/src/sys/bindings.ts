@@ -58,6 +58,11 @@ export const LIBC_BINDINGS = [
   { ret: 'int', name: 'signalfd', params: ['int', 'const void *', 'int'] },
   { ret: 'int', name: 'pthread_sigmask', params: ['int', 'const void *', 'void *'] },
   { ret: 'int', name: 'getpid', params: [] },
+  // terminals (termios; the struct's layout is in the constants files)
+  { ret: 'int', name: 'isatty', params: ['int'] },
+  { ret: 'int', name: 'tcgetattr', params: ['int', 'void *'] },
+  { ret: 'int', name: 'tcsetattr', params: ['int', 'int', 'const void *'] },
+  { ret: 'int', name: 'ioctl', params: ['int', 'ulong'], variadic: true },
   { ret: 'int', name: 'gettid', params: [] },
 ] as const satisfies readonly Binding[];
 

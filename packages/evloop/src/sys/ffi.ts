@@ -59,6 +59,14 @@ export interface Sys {
   pthread_sigmask(how: number, set: Mem, oldset: Mem): number;
   getpid(): number;
   gettid(): number;
+  /** 1 when fd is a terminal, 0 (errno ENOTTY) when not. */
+  isatty(fd: number): number;
+  /** struct termios (C.TERMIOS_SIZE bytes) of the terminal into `termios`. */
+  tcgetattr(fd: number, termios: Mem): number;
+  /** Sets the terminal's attributes; `when` is C.TCSANOW / C.TCSADRAIN / C.TCSAFLUSH. */
+  tcsetattr(fd: number, when: number, termios: Mem): number;
+  /** ioctl with a pointer argument (TIOCGWINSZ into a C.WINSIZE_SIZE buffer). */
+  ioctl(fd: number, request: number, arg: Mem): number;
 }
 
 /**
@@ -111,6 +119,12 @@ function loadLibc(): { sys: Sys; sysAsync: SysAsync } {
   const fcntl = libc.func(prototype(LIBC_BINDINGS.find((b) => b.name === 'fcntl')!)) as Native;
   sys.fcntl = (fd: number, cmd: number, arg?: number) => {
     const r = arg === undefined ? fcntl(fd, cmd) : fcntl(fd, cmd, 'int', arg);
+    return r < 0 ? -koffi.errno() : r;
+  };
+  // ioctl is variadic too; evloop only passes it a pointer.
+  const ioctl = libc.func(prototype(LIBC_BINDINGS.find((b) => b.name === 'ioctl')!)) as Native;
+  sys.ioctl = (fd: number, request: number, arg: Mem) => {
+    const r = ioctl(fd, request, 'void *', arg);
     return r < 0 ? -koffi.errno() : r;
   };
   return { sys: sys as unknown as Sys, sysAsync: sysAsync as unknown as SysAsync };

@@ -8,3 +8,4 @@ export { procStat, cpuTicks } from './procfs.js';
 export * from './sockaddr.js';
 export * from './socket.js';
 export { injectFaults, withFaults, type FaultPlan, type FaultSchedule, type FaultStep, type FaultHandle } from './fault.js';
+export { isTty, getTermios, setTermios, termiosFlags, rawTermios, windowSize, writeFully } from './termios.js';

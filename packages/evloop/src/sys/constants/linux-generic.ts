@@ -107,6 +107,43 @@ export const GENERIC = {
   SIGTERM: 15,
   SIGCHLD: 17,
   SIGWINCH: 28,
+  // terminals (asm-generic/termbits.h; x86_64 uses the same values). glibc's struct termios:
+  // four u32 flag words, u8 c_line, u8 c_cc[NCCS=32], padding, u32 c_ispeed, u32 c_ospeed.
+  TERMIOS_SIZE: 60,
+  TERMIOS_IFLAG_OFFSET: 0,
+  TERMIOS_OFLAG_OFFSET: 4,
+  TERMIOS_CFLAG_OFFSET: 8,
+  TERMIOS_LFLAG_OFFSET: 12,
+  TERMIOS_CC_OFFSET: 17,
+  TCSANOW: 0,
+  TCSADRAIN: 1,
+  TCSAFLUSH: 2,
+  // c_iflag
+  BRKINT: 0o2,
+  INPCK: 0o20,
+  ISTRIP: 0o40,
+  INLCR: 0o100,
+  IGNCR: 0o200,
+  ICRNL: 0o400,
+  IXON: 0o2000,
+  // c_oflag
+  OPOST: 0o1,
+  // c_cflag
+  CSIZE: 0o60,
+  CS8: 0o60,
+  PARENB: 0o400,
+  // c_lflag
+  ISIG: 0o1,
+  ICANON: 0o2,
+  ECHO: 0o10,
+  ECHONL: 0o100,
+  IEXTEN: 0o100000,
+  // c_cc indexes
+  VTIME: 5,
+  VMIN: 6,
+  // ioctl: struct winsize { u16 ws_row, ws_col, ws_xpixel, ws_ypixel }
+  TIOCGWINSZ: 0x5413,
+  WINSIZE_SIZE: 8,
   // libuv (exported by the node binary)
   UV_READABLE: 1,
   UV_WRITABLE: 2,
