@@ -15,3 +15,5 @@ export * from './async/index.js';
 export * from './net/index.js';
 export * from './process/index.js';
 export * from './http/index.js';
+// Terminal input as loop events (also the subpath evloop/tty).
+export * from './tty/index.js';
