@@ -20,13 +20,27 @@ export interface KeyEvent extends LoopEvent, Modifiers {
   readonly time: number;
 }
 
-export interface MouseButtonEvent extends LoopEvent, Modifiers {
-  readonly type: 'mousedown' | 'mouseup' | 'click';
+interface MouseButtonFields extends LoopEvent, Modifiers {
   readonly x: number;
   readonly y: number;
   readonly button: number;
   readonly time: number;
 }
+
+export interface MouseDownEvent extends MouseButtonFields {
+  readonly type: 'mousedown';
+}
+
+export interface MouseUpEvent extends MouseButtonFields {
+  readonly type: 'mouseup';
+}
+
+/** A press and a release of one button on the same cell (posted after the mouseup). */
+export interface ClickEvent extends MouseButtonFields {
+  readonly type: 'click';
+}
+
+export type MouseButtonEvent = MouseDownEvent | MouseUpEvent | ClickEvent;
 
 export interface MouseMoveEvent extends LoopEvent, Modifiers {
   readonly type: 'mousemove';

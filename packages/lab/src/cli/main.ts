@@ -74,6 +74,16 @@ export const COMMANDS: Record<string, Command> = {
         poller: pollerOption(v.poller),
       }),
   },
+  ui: {
+    summary: 'a clickable terminal screen of the UI event model: buttons, key log, the live loop, event-driven vs busy-poll input',
+    usage: 'evloop ui [--mode event|busy]',
+    options: { mode: { type: 'string' } },
+    run: async (v) => {
+      const mode = v.mode as string | undefined;
+      if (mode !== undefined && mode !== 'event' && mode !== 'busy') throw new EvloopError('ERR_INVALID_ARG', `--mode must be event or busy, got ${mode}`);
+      return (await import('./ui.js')).runUi({ mode });
+    },
+  },
   bench: {
     summary: 'run a benchmark from bench/ (`evloop bench --list` names them)',
     usage: 'evloop bench <name> [--json] [--quick] [--duration S] [--connections N] | evloop bench --list',
