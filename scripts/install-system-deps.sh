@@ -6,8 +6,9 @@
 #   procps:         ps/pgrep for leftover-process checks
 #   curl:           a real HTTP client for the HTTP server tests
 #   nginx-light:    the nginx baseline of the HTTP benchmark (bench/http.ts; its service is not started)
+#   tmux:           a real terminal for the terminal-input and `evloop ui` tests (send-keys, capture-pane)
 set -euo pipefail
-want=(netcat-openbsd wrk chromium procps curl nginx-light)
+want=(netcat-openbsd wrk chromium procps curl nginx-light tmux)
 missing=()
 for p in "${want[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
