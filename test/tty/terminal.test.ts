@@ -2,14 +2,14 @@
 // literal SGR mouse reports, bracketed paste and resize; and the terminal restored on every way
 // out — a normal close, a handler that throws, an exception from a timer, SIGTERM.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { requireTool } from '../helpers/requires.js';
-import { sgrMouse, TmuxSession } from '../helpers/tmux.js';
-import { spawnSync } from 'node:child_process';
+import { assertRestored, sgrMouse, TmuxSession } from '../helpers/tmux.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'evloop-tty-'));
@@ -25,15 +25,6 @@ function startApp(env = ''): { t: TmuxSession; stty: string } {
 
 function events(screen: string): Record<string, unknown>[] {
   return screen.split('\n').filter((l) => l.startsWith('EV ')).map((l) => JSON.parse(l.slice(3)) as Record<string, unknown>);
-}
-
-/** The terminal is as a shell wants it: line editing and echo on, no mouse or paste reports, cursor shown, main screen. */
-async function assertRestored(t: TmuxSession, stty: string): Promise<void> {
-  await t.waitFor(/EXIT=\d+/);
-  for (let i = 0; i < 50 && !readFileSync(stty, { flag: 'a+' }).length; i++) await new Promise((r) => setTimeout(r, 100));
-  const modes = readFileSync(stty, 'utf8');
-  for (const flag of ['icanon', 'echo', 'isig', 'icrnl', 'iexten']) assert.match(modes, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `${flag} is back on`);
-  assert.equal(t.display('#{alternate_on} #{mouse_sgr_flag} #{mouse_button_flag} #{mouse_any_flag} #{cursor_flag}'), '0 0 0 0 1');
 }
 
 describe('terminal input in a tmux pane', () => {

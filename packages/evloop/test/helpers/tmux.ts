@@ -10,7 +10,9 @@
  * t.keys('q');
  * t.kill();
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 let counter = 0;
 
@@ -91,4 +93,20 @@ export class TmuxSession {
 /** SGR (mode 1006) mouse report for 0-based cell (x, y): what a terminal sends for a press or release. */
 export function sgrMouse(button: number, x: number, y: number, press: boolean): string {
   return `\x1b[<${button};${x + 1};${y + 1}${press ? 'M' : 'm'}`;
+}
+
+/**
+ * Asserts the pane's terminal is as a shell wants it after the app ended: the pane printed
+ * "EXIT=<status>" and wrote `stty -a` to `sttyFile`; line editing, echo and signals are on, no
+ * mouse reports, the cursor shown, the main screen.
+ */
+export async function assertRestored(t: TmuxSession, sttyFile: string): Promise<void> {
+  await t.waitFor(/EXIT=\d+/);
+  let modes = '';
+  for (let i = 0; i < 100 && !/icanon/.test(modes); i++) {
+    modes = readFileSync(sttyFile, { encoding: 'utf8', flag: 'a+' });
+    if (!/icanon/.test(modes)) await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const flag of ['icanon', 'echo', 'isig', 'icrnl', 'iexten']) assert.match(modes, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `${flag} is back on`);
+  assert.equal(t.display('#{alternate_on} #{mouse_sgr_flag} #{mouse_button_flag} #{mouse_any_flag} #{cursor_flag}'), '0 0 0 0 1');
 }
