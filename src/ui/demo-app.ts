@@ -8,7 +8,7 @@
  *
  * An app on the library's public API (../index.js), as a user would write it.
  */
-import { createLoop, openTerminal, monotonicMs, type Loop, type Terminal, type TtyEvent, type KeyEvent, type MouseButtonEvent } from '../index.js';
+import { createLoop, openTerminal, monotonicMs, type Loop, type Terminal, type TtyEvent, type KeyEvent, type MouseButtonEvent, type TimerHandle } from '../index.js';
 import { BusyPoller } from './busy-poll.js';
 import { CpuMeter } from './cpu.js';
 
@@ -74,6 +74,7 @@ class UiDemo {
   #lastTurns = 0;
   #lastTurnsAt = monotonicMs();
   turnsPerSec = 0;
+  #ticker: TimerHandle;
   #quit!: (code: number) => void;
   readonly done: Promise<number>;
 
@@ -101,8 +102,6 @@ class UiDemo {
     this.render();
     if (options.mode === 'busy') void this.setMode('busy');
   }
-
-  #ticker;
 
   /** Every input handler starts here: count it, measure read→handler latency and queue depth. */
   onInput(e: TtyEvent, then: () => void): void {
