@@ -36,6 +36,9 @@ describe('terminal input in a tmux pane', () => {
       await tm.waitFor(/READY size 110x30/);
       assert.equal(tm.display('#{mouse_sgr_flag} #{mouse_button_flag} #{cursor_flag}'), '1 1 0');
       tm.keys('a', 'Up', 'C-a', 'F5', 'M-x', 'PageDown', 'S-Left');
+      await tm.waitFor(/"key":"ArrowLeft"/);
+      tm.keys('Escape'); // alone: only the escape timeout makes it the Escape key
+      await tm.waitFor(/"key":"Escape"/);
       tm.literal(sgrMouse(0, 4, 3, true) + sgrMouse(0, 4, 3, false) + sgrMouse(65, 7, 2, true) + sgrMouse(2, 1, 1, true) + sgrMouse(34, 2, 1, true) + sgrMouse(2, 2, 1, false));
       await tm.waitFor(/"button":2.*"type":"mouseup"|"type":"mouseup".*"button":2/);
       tm.paste('one\ntwo');
@@ -43,7 +46,7 @@ describe('terminal input in a tmux pane', () => {
       tm.resize(100, 28);
       const screen = await tm.waitFor(/"resize"/);
       const got = events(screen).map((e) => (e.type === 'keydown' ? `${e.ctrl ? 'C-' : ''}${e.alt ? 'A-' : ''}${e.shift ? 'S-' : ''}${e.key}` : `${e.type}${'x' in e ? `@${e.x},${e.y}` : ''}${'button' in e ? `/${e.button}` : ''}`));
-      assert.deepEqual(got, ['a', 'ArrowUp', 'C-a', 'F5', 'A-x', 'PageDown', 'S-ArrowLeft', 'mousedown@4,3/0', 'mouseup@4,3/0', 'click@4,3/0', 'wheel@7,2', 'mousedown@1,1/2', 'mousemove@2,1/2', 'mouseup@2,1/2', 'paste', 'resize']);
+      assert.deepEqual(got, ['a', 'ArrowUp', 'C-a', 'F5', 'A-x', 'PageDown', 'S-ArrowLeft', 'Escape', 'mousedown@4,3/0', 'mouseup@4,3/0', 'click@4,3/0', 'wheel@7,2', 'mousedown@1,1/2', 'mousemove@2,1/2', 'mouseup@2,1/2', 'paste', 'resize']);
       const all = events(screen);
       assert.equal(all.find((e) => e.type === 'paste')!.text, 'one\ntwo');
       assert.deepEqual(all.find((e) => e.type === 'resize'), { type: 'resize', columns: 100, rows: 28 });
