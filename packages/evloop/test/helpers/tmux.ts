@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 let counter = 0;
 
@@ -82,11 +82,14 @@ export class TmuxSession {
 
   /** Ends the session and its server (and with them the pane's processes). */
   kill(): void {
+    let path = '';
     try {
+      path = this.#tmux('display-message', '-p', '#{socket_path}').trim();
       this.#tmux('kill-server');
     } catch {
       // already gone
     }
+    if (path !== '') rmSync(path, { force: true }); // tmux leaves its socket file behind
   }
 }
 
