@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { requireTool } from '../helpers/requires.js';
-import { assertRestored, sgrMouse, TmuxSession } from '../helpers/tmux.js';
+import { requireTool } from '../../../evloop/test/helpers/requires.js';
+import { assertRestored, sgrMouse, TmuxSession } from '../../../evloop/test/helpers/tmux.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'evloop-ui-'));

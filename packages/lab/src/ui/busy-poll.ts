@@ -5,10 +5,11 @@
  */
 import { readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Terminal } from '../index.js';
+import { isTypeScript, siblingModule } from 'evloop';
+import type { Terminal } from 'evloop/tty';
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./busy-poll.worker.ts', import.meta.url);
+const ENTRY = siblingModule(import.meta.url, './busy-poll.worker');
 
 /**
  * @example
@@ -28,7 +29,7 @@ export class BusyPoller {
 
   constructor(term: Terminal) {
     const path = readlinkSync(`/proc/self/fd/${term.input}`); // e.g. /dev/pts/3
-    this.worker = new Worker(BOOT, { workerData: { entry: ENTRY.href, path, stop: this.#stop } });
+    this.worker = new Worker(isTypeScript(ENTRY) ? BOOT : ENTRY, { workerData: { entry: ENTRY.href, path, stop: this.#stop } });
     let onStarted!: (tid: number) => void;
     let onFail!: (err: Error) => void;
     this.started = new Promise<number>((resolve, reject) => {

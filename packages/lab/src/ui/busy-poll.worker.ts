@@ -7,7 +7,8 @@
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { monotonicMs, sys } from '../index.js';
+import { monotonicMs } from 'evloop/tty';
+import { sys } from 'evloop/sys';
 
 const { path, stop } = workerData as { path: string; stop: SharedArrayBuffer };
 const flag = new Int32Array(stop);

@@ -8,7 +8,8 @@
  *
  * An app on the library's public API (../index.js), as a user would write it.
  */
-import { createLoop, openTerminal, monotonicMs, type Loop, type Terminal, type TtyEvent, type KeyEvent, type MouseButtonEvent, type TimerHandle } from '../index.js';
+import { createLoop, type Loop, type TimerHandle } from 'evloop';
+import { openTerminal, monotonicMs, type Terminal, type TtyEvent, type KeyEvent, type MouseButtonEvent } from 'evloop/tty';
 import { BusyPoller } from './busy-poll.js';
 import { CpuMeter } from './cpu.js';
 
